@@ -1,0 +1,172 @@
+"""Events (past tense) and commands (imperative) that travel on Cadenza's topics.
+
+Every message carries the same envelope fields; the trace context travels as a Kafka header
+(``traceparent``), not in the body. ``schemas/*.avsc`` mirrors these models one record per file and
+``schemas/convert.py`` is the one place that turns them into Avro dicts and back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Literal, Union
+
+from pydantic import Field
+
+from composition.models import Artifact, CompositionContext, CompositionRequest, Frozen, StageName
+
+SCHEMA_VERSION = 1
+
+
+def utcnow() -> datetime:
+    """Now, at the millisecond precision Avro's timestamp-millis keeps."""
+    now = datetime.now(timezone.utc)
+    return now.replace(microsecond=(now.microsecond // 1000) * 1000)
+
+
+class Envelope(Frozen):
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    composition_id: uuid.UUID
+    tenant_id: str = Field(min_length=1, max_length=64)
+    occurred_at: datetime = Field(default_factory=utcnow)
+    schema_version: int = SCHEMA_VERSION
+
+
+class Error(Frozen):
+    code: str  # machine-readable, e.g. "provider_unavailable", "deadline_exceeded", "invalid_lyrics"
+    message: str
+    retryable: bool
+
+
+# ---------------------------------------------------------------- into the saga
+
+
+class CompositionRequested(Envelope):
+    """A user's request was accepted (published by the API's outbox relay or the CLI)."""
+
+    request: CompositionRequest
+
+
+class CancelRequested(Envelope):
+    reason: str = "cancelled by user"
+
+
+class StageCompleted(Envelope):
+    """A stage's work is done; ``context`` carries the stage's own section filled."""
+
+    stage: StageName
+    attempt: int = Field(ge=1)
+    provider: str
+    context: CompositionContext
+    artifacts: list[Artifact] = Field(default_factory=list)
+    started_at: datetime
+    finished_at: datetime
+
+
+class StageFailed(Envelope):
+    stage: StageName
+    attempt: int = Field(ge=1)
+    provider: str
+    error: Error
+
+
+class StageCompensated(Envelope):
+    """A stage undid its side effects (deleted its artifacts, released what it reserved)."""
+
+    stage: StageName
+    deleted_artifacts: list[str] = Field(default_factory=list)  # URIs
+
+
+# ---------------------------------------------------------------- from the saga to workers
+
+
+class StageRequested(Envelope):
+    """Command: run ``stage`` for this composition with the accumulated context."""
+
+    stage: StageName
+    attempt: int = Field(ge=1)
+    deadline_at: datetime
+    provider_hint: str | None = None  # the provider the router should use (fallback chain position)
+    context: CompositionContext
+
+
+class CompensationRequested(Envelope):
+    """Command: undo ``stage``'s side effects for this composition."""
+
+    stage: StageName
+    reason: str
+    artifacts: list[Artifact] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- the public stream
+
+StageStatus = Literal["pending", "running", "retrying", "completed", "failed", "compensating", "compensated", "skipped"]
+
+
+class StageProgress(Frozen):
+    stage: StageName
+    status: StageStatus
+    attempt: int = 0
+    provider: str | None = None
+    duration_ms: int | None = None
+
+
+class CompositionProgressed(Envelope):
+    progress: float = Field(ge=0.0, le=1.0)  # weighted completed work
+    stage: StageName
+    status: StageStatus
+    stages: list[StageProgress]
+
+
+class CompositionCompleted(Envelope):
+    context: CompositionContext
+    duration_ms: int = Field(ge=0)  # accepted to completed
+
+
+class CompositionFailed(Envelope):
+    error: Error
+    stage: StageName | None
+    compensated: list[StageName]
+    compensation_timed_out: bool = False
+
+
+class CompositionCancelled(Envelope):
+    reason: str
+    compensated: list[StageName]
+    compensation_timed_out: bool = False
+
+
+# ---------------------------------------------------------------- feedback
+
+
+class FeedbackSubmitted(Envelope):
+    rating: int = Field(ge=1, le=5)
+    tags: list[str] = Field(default_factory=list, max_length=20)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class PolicyUpdated(Envelope):
+    """Learned preferences for the planner, keyed (on the compacted topic) by policy name."""
+
+    policy: str
+    weights: dict[str, float]
+    samples: int = Field(ge=0)
+
+
+Event = Union[
+    CompositionRequested,
+    CancelRequested,
+    StageCompleted,
+    StageFailed,
+    StageCompensated,
+    StageRequested,
+    CompensationRequested,
+    CompositionProgressed,
+    CompositionCompleted,
+    CompositionFailed,
+    CompositionCancelled,
+    FeedbackSubmitted,
+    PolicyUpdated,
+]
+
+EVENT_TYPES: dict[str, type[Envelope]] = {cls.__name__: cls for cls in Event.__args__}  # type: ignore[attr-defined]

@@ -1,0 +1,312 @@
+"""The composition domain: the request and the accumulated composition context.
+
+These frozen pydantic models are the one shape of a composition that every part of Cadenza shares.
+Each generation stage fills exactly one section of :class:`CompositionContext`; the Avro contract in
+``schemas/`` mirrors these models field for field (see ``schemas/convert.py``).
+
+Times inside a song are in beats (quarter notes at the plan's tempo) unless a name says seconds.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# ---------------------------------------------------------------- request
+
+GENRES: tuple[str, ...] = ("pop", "rock", "funk", "lofi", "house", "ballad", "folk")
+"""Genres with a profile in ``music/genres``; a request's blend may only name these."""
+
+MOOD_LABELS: dict[str, tuple[float, float]] = {
+    # label: (valence -1..1, arousal 0..1)
+    "happy": (0.8, 0.65),
+    "euphoric": (0.9, 0.95),
+    "energetic": (0.5, 0.9),
+    "calm": (0.4, 0.2),
+    "romantic": (0.6, 0.35),
+    "hopeful": (0.5, 0.5),
+    "nostalgic": (-0.1, 0.35),
+    "melancholic": (-0.6, 0.3),
+    "sad": (-0.8, 0.2),
+    "angry": (-0.7, 0.9),
+    "tense": (-0.4, 0.75),
+    "dreamy": (0.3, 0.25),
+}
+
+
+class Mood(Frozen):
+    """A mood as valence (-1 sad .. 1 happy) and arousal (0 calm .. 1 excited)."""
+
+    valence: float = Field(ge=-1.0, le=1.0)
+    arousal: float = Field(ge=0.0, le=1.0)
+    label: str | None = None
+
+    @classmethod
+    def from_label(cls, label: str) -> "Mood":
+        try:
+            valence, arousal = MOOD_LABELS[label.lower()]
+        except KeyError:
+            raise ValueError(f"unknown mood {label!r}; known: {', '.join(sorted(MOOD_LABELS))}") from None
+        return cls(valence=valence, arousal=arousal, label=label.lower())
+
+
+class GenreWeight(Frozen):
+    genre: str
+    weight: float = Field(gt=0.0, le=1.0)
+
+    @field_validator("genre")
+    @classmethod
+    def _known_genre(cls, value: str) -> str:
+        if value not in GENRES:
+            raise ValueError(f"unknown genre {value!r}; known: {', '.join(GENRES)}")
+        return value
+
+
+VOICES: tuple[str, ...] = ("alto", "tenor")
+"""Voice profiles the vocal stage can sing with."""
+
+
+class CompositionRequest(Frozen):
+    """What a user asks for. Validation here is the one source of the API's 4xx field errors."""
+
+    mood: Mood
+    genres: list[GenreWeight] = Field(min_length=1, max_length=len(GENRES))
+    theme: str = Field(min_length=1, max_length=200)
+    duration_s: float = Field(ge=15.0, le=600.0)
+    lyrics: str | None = Field(default=None, max_length=5000)
+    voice: str = "alto"
+    instrumental: bool = False
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+
+    @field_validator("voice")
+    @classmethod
+    def _known_voice(cls, value: str) -> str:
+        if value not in VOICES:
+            raise ValueError(f"unknown voice {value!r}; known: {', '.join(VOICES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _blend_is_a_distribution(self) -> "CompositionRequest":
+        total = sum(g.weight for g in self.genres)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"genres: weights must sum to 1, got {total:g}")
+        names = [g.genre for g in self.genres]
+        if len(set(names)) != len(names):
+            raise ValueError("genres: each genre may appear once")
+        if self.instrumental and self.lyrics:
+            raise ValueError("lyrics: an instrumental request cannot carry lyrics")
+        return self
+
+
+# ---------------------------------------------------------------- artifacts
+
+
+class Artifact(Frozen):
+    """A claim check: a large output stored in the artifact store, travelling by reference."""
+
+    name: str  # e.g. "arrangement.mid", "master.flac"
+    uri: str  # where the artifact store keeps it (content-addressed)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size_bytes: int = Field(ge=0)
+    media_type: str
+
+
+# ---------------------------------------------------------------- context sections
+
+SectionKind = Literal["intro", "verse", "prechorus", "chorus", "bridge", "outro"]
+
+
+class FormSection(Frozen):
+    name: str  # unique within the form, e.g. "verse1"
+    kind: SectionKind
+    bars: int = Field(ge=1)
+    energy: float = Field(ge=0.0, le=1.0)
+    vocals: bool
+    phrase_syllables: list[int] = Field(default_factory=list)  # syllable slots per sung phrase (line)
+
+
+class PlanSection(Frozen):
+    key: str  # tonic pitch class name, e.g. "C", "F#"
+    mode: str  # "major", "minor", "dorian", "mixolydian", ...
+    tempo_bpm: float = Field(gt=0)
+    beats_per_bar: int = Field(ge=1)
+    beat_unit: int = 4
+    swing: float = Field(default=0.0, ge=0.0, le=1.0)
+    mood: Mood
+    genres: list[GenreWeight]
+    form: list[FormSection] = Field(min_length=1)
+    instrumentation: list[str]  # track roles, e.g. ["drums", "bass", "keys", "pad", "lead"]
+    voice: str | None  # None for instrumental
+    seed: int
+    duration_s: float  # planned duration, from the form and tempo
+
+
+class Chord(Frozen):
+    symbol: str  # e.g. "Am7"
+    root: int = Field(ge=0, le=11)  # pitch class
+    pitches: list[int]  # voiced MIDI pitches
+    start_beat: float = Field(ge=0)  # from the start of the song
+    beats: float = Field(gt=0)
+
+
+class SectionHarmony(Frozen):
+    section: str  # FormSection.name
+    chords: list[Chord]
+    cadence: str | None = None  # "authentic", "plagal", "half", ...
+
+
+class HarmonySection(Frozen):
+    sections: list[SectionHarmony]
+
+
+class Syllable(Frozen):
+    text: str
+    word: str
+    stress: int = Field(ge=0, le=2)  # CMUdict stress: 0 none, 1 primary, 2 secondary
+    phonemes: list[str] = Field(default_factory=list)  # ARPAbet
+
+
+class LyricLine(Frozen):
+    text: str
+    syllables: list[Syllable]
+    rhyme: str  # the line's letter in the section's rhyme scheme, e.g. "A"
+
+
+class SectionLyrics(Frozen):
+    section: str
+    lines: list[LyricLine]
+    rhyme_scheme: str  # e.g. "ABAB"
+
+
+class LyricsSection(Frozen):
+    source: Literal["generated", "user"]
+    sections: list[SectionLyrics]
+
+
+class Note(Frozen):
+    pitch: int = Field(ge=0, le=127)
+    start_beat: float = Field(ge=0)
+    beats: float = Field(gt=0)
+    velocity: int = Field(ge=1, le=127)
+    section: str
+    line: int = -1  # index of the lyric line in its section, -1 for instrumental notes
+    syllable: int = -1  # index of the syllable in its line, -1 for instrumental notes
+
+
+class MelodySection(Frozen):
+    notes: list[Note]
+    low: int  # lowest MIDI pitch allowed (the voice's range)
+    high: int
+    sung: bool
+
+
+class Track(Frozen):
+    name: str
+    program: int = Field(ge=0, le=127)
+    is_drum: bool
+    notes: int = Field(ge=0)
+
+
+class ArrangementSection(Frozen):
+    midi: Artifact
+    tracks: list[Track]
+
+
+class VocalsSection(Frozen):
+    audio: Artifact
+    voice: str
+    sample_rate: int
+
+
+class RenderSection(Frozen):
+    stems: list[Artifact]
+    sample_rate: int
+    soundfont: str
+
+
+class QualityMetrics(Frozen):
+    """Objective quality measured on the finished song; None where it does not apply (instrumental)."""
+
+    melody_in_key: float
+    syllable_alignment: float | None
+    stress_on_strong_beats: float | None
+    rhyme_adherence: float | None
+    energy_loudness_correlation: float
+    vocal_pitch_error_cents: float | None
+    integrated_lufs: float
+    true_peak_dbtp: float
+    duration_s: float
+    duration_error: float  # |measured - requested| / requested
+
+
+class MasterSection(Frozen):
+    outputs: list[Artifact]  # master.wav, master.flac, master.mp3 (+ lyrics.txt, song.mid)
+    integrated_lufs: float
+    true_peak_dbtp: float
+    duration_s: float
+    metrics: QualityMetrics
+
+
+class StageName(str, Enum):
+    PLAN = "plan"
+    HARMONY = "harmony"
+    LYRICS = "lyrics"
+    MELODY = "melody"
+    ARRANGEMENT = "arrangement"
+    VOCALS = "vocals"
+    RENDER = "render"
+    MASTER = "master"
+
+
+SECTION_TYPES: dict[StageName, type[Frozen]] = {
+    StageName.PLAN: PlanSection,
+    StageName.HARMONY: HarmonySection,
+    StageName.LYRICS: LyricsSection,
+    StageName.MELODY: MelodySection,
+    StageName.ARRANGEMENT: ArrangementSection,
+    StageName.VOCALS: VocalsSection,
+    StageName.RENDER: RenderSection,
+    StageName.MASTER: MasterSection,
+}
+
+
+class CompositionContext(Frozen):
+    """The request plus every section filled so far. Stages only ever add their own section."""
+
+    request: CompositionRequest
+    plan: PlanSection | None = None
+    harmony: HarmonySection | None = None
+    lyrics: LyricsSection | None = None
+    melody: MelodySection | None = None
+    arrangement: ArrangementSection | None = None
+    vocals: VocalsSection | None = None
+    render: RenderSection | None = None
+    master: MasterSection | None = None
+
+    def section(self, stage: StageName | str) -> Frozen | None:
+        return getattr(self, StageName(stage).value)
+
+    def with_section(self, stage: StageName | str, section: Frozen) -> "CompositionContext":
+        """Return a copy with ``stage``'s section set; the section must be that stage's type."""
+        stage = StageName(stage)
+        expected = SECTION_TYPES[stage]
+        if not isinstance(section, expected):
+            raise TypeError(f"{stage.value} section must be {expected.__name__}, got {type(section).__name__}")
+        return self.model_copy(update={stage.value: section})
+
+    def merged(self, other: "CompositionContext", stage: StageName | str) -> "CompositionContext":
+        """Take only ``stage``'s section from ``other`` (a stage's result) into this context."""
+        section = other.section(stage)
+        if section is None:
+            raise ValueError(f"result for {StageName(stage).value} carries no {StageName(stage).value} section")
+        return self.with_section(stage, section)
+
+
+NonEmptyStr = Annotated[str, Field(min_length=1)]
