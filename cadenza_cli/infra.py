@@ -1,0 +1,47 @@
+"""`cadenza infra start|stop|status|reset`: the project's own Kafka and PostgreSQL."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, help="Start and stop the local Kafka broker and PostgreSQL server.")
+
+
+@app.command()
+def start() -> None:
+    """Start Kafka (KRaft, one node) and PostgreSQL, create the topics, run the migrations."""
+    from infra import stack
+
+    services = stack.start()
+    typer.echo(f"kafka    {services.bootstrap_servers}")
+    typer.echo(f"postgres {services.database_url}")
+
+
+@app.command()
+def stop() -> None:
+    """Stop the local services cleanly (external ones are left alone)."""
+    from infra import stack
+
+    stopped = stack.stop()
+    typer.echo("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+
+
+@app.command()
+def status() -> None:
+    from infra import stack
+
+    for name, state in stack.status().items():
+        typer.echo(f"{name:9}{state}")
+
+
+@app.command()
+def reset(yes: bool = typer.Option(False, "--yes", help="really delete the local data")) -> None:
+    """Stop the local services and delete their data."""
+    from infra.kafka.broker import LocalBroker
+    from infra.postgres.server import LocalPostgres
+
+    if not yes:
+        raise typer.BadParameter("this deletes all local Kafka and PostgreSQL data; pass --yes")
+    LocalBroker().reset()
+    LocalPostgres().reset()
+    typer.echo("local services reset")

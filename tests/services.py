@@ -1,0 +1,79 @@
+"""Session fixtures for the real Kafka broker and PostgreSQL server, and per-test isolation."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from infra.settings import DatabaseSettings, KafkaSettings
+
+
+@pytest.fixture(scope="session")
+def bootstrap_servers() -> Iterator[str]:
+    """The real broker: the project's own KRaft node (started once, stopped at the end) or an external one."""
+    settings = KafkaSettings()
+    if settings.external:
+        yield settings.bootstrap_servers
+        return
+    from infra.kafka.broker import LocalBroker
+
+    broker = LocalBroker()
+    was_running = broker.running()
+    yield broker.start()
+    if not was_running and not os.environ.get("CADENZA_KEEP_SERVICES"):
+        broker.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """URL of the maintenance database of the real server (the project's own, or DATABASE_URL)."""
+    settings = DatabaseSettings()
+    if settings.external:
+        yield settings.url
+        return
+    from infra.postgres.server import LocalPostgres
+
+    server = LocalPostgres()
+    was_running = server.running()
+    yield server.start()
+    if not was_running and not os.environ.get("CADENZA_KEEP_SERVICES"):
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_server: str) -> Iterator[str]:
+    """A fresh database for this test session, migrated to head, dropped at the end."""
+    import sqlalchemy
+
+    from infra.stack import migrate
+
+    name = f"cadenza_test_{uuid.uuid4().hex[:10]}"
+    admin = sqlalchemy.create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    url = postgres_server.rsplit("/", 1)[0] + "/" + name
+    migrate(url)
+    yield url
+    sqlalchemy.create_engine(url).dispose()
+    with admin.connect() as conn:
+        conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def topic_prefix(bootstrap_servers: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Fresh copies of every declared topic for this test, under a unique prefix."""
+    from infra.topics import ensure_topics
+
+    prefix = f"t{uuid.uuid4().hex[:8]}."
+    ensure_topics(bootstrap_servers, prefix=prefix)
+    monkeypatch.setenv("CADENZA_TOPIC_PREFIX", prefix)
+    return prefix
+
+
+@pytest.fixture
+def group_id() -> str:
+    return f"test-{uuid.uuid4().hex[:10]}"
