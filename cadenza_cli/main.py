@@ -21,6 +21,7 @@ def _register() -> None:
 
 
 _register()
+app.command(name="demo")(importlib.import_module("cadenza_cli.demo").demo)
 
 if __name__ == "__main__":
     app()
