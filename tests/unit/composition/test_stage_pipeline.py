@@ -1,0 +1,91 @@
+"""The DAG declaration and its helpers."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from composition.models import StageName as S
+from composition.pipeline import (
+    PIPELINE,
+    dependents_of,
+    needs_of,
+    ready_stages,
+    reverse_dependency_order,
+    spec_of,
+    stages_for,
+)
+from composition.policy import SagaPolicy
+from composition.retry import Backoff, jitter_fraction, retry_delay
+from tests.unit.composition.saga_fakes import request
+
+SUNG = request(instrumental=False)
+INSTRUMENTAL = request(instrumental=True)
+
+
+def test_every_stage_is_declared_once_in_topological_order():
+    names = [spec.name for spec in PIPELINE]
+    assert sorted(names, key=lambda s: s.value) == sorted(S, key=lambda s: s.value)
+    for index, spec in enumerate(PIPELINE):
+        assert all(need in names[:index] for need in spec.needs)
+
+
+def test_sung_request_runs_every_stage():
+    assert stages_for(SUNG) == (S.PLAN, S.HARMONY, S.LYRICS, S.MELODY, S.ARRANGEMENT, S.VOCALS, S.RENDER, S.MASTER)
+
+
+def test_instrumental_request_skips_lyrics_and_vocals_and_their_edges():
+    stages = stages_for(INSTRUMENTAL)
+    assert S.LYRICS not in stages and S.VOCALS not in stages
+    assert needs_of(S.MELODY, stages) == (S.HARMONY,)
+    assert needs_of(S.MASTER, stages) == (S.RENDER,)
+
+
+def test_ready_stages_follow_the_dag():
+    assert ready_stages((), (), SUNG) == (S.PLAN,)
+    assert ready_stages((S.PLAN,), (), SUNG) == (S.HARMONY, S.LYRICS)
+    assert ready_stages((S.PLAN, S.HARMONY), (S.LYRICS,), SUNG) == ()  # melody joins harmony and lyrics
+    assert ready_stages((S.PLAN, S.HARMONY, S.LYRICS), (), SUNG) == (S.MELODY,)
+    done = (S.PLAN, S.HARMONY, S.LYRICS, S.MELODY)
+    assert ready_stages(done, (), SUNG) == (S.ARRANGEMENT, S.VOCALS)
+    assert ready_stages((*done, S.ARRANGEMENT, S.VOCALS), (), SUNG) == (S.RENDER,)
+    assert ready_stages((*done, S.ARRANGEMENT, S.RENDER), (S.VOCALS,), SUNG) == ()
+    assert ready_stages((S.PLAN, S.HARMONY), (), INSTRUMENTAL) == (S.MELODY,)
+
+
+def test_reverse_dependency_order_puts_dependents_first():
+    order = reverse_dependency_order([S.PLAN, S.MELODY, S.MASTER, S.HARMONY, S.RENDER])
+    assert order == [S.MASTER, S.RENDER, S.MELODY, S.HARMONY, S.PLAN]
+    for later, stage in enumerate(order):
+        assert not any(dep in order[later:] for dep in dependents_of(stage, order))
+
+
+def test_heavy_stages_weigh_more():
+    assert spec_of(S.RENDER).weight > spec_of(S.PLAN).weight
+    assert spec_of(S.VOCALS).weight > spec_of(S.HARMONY).weight
+    assert spec_of(S.MASTER).weight > spec_of(S.MELODY).weight
+
+
+def test_policy_default_chain_is_one_local_provider():
+    policy = SagaPolicy(providers={S.RENDER: ("fluidsynth", "sine")})
+    assert policy.chain(S.RENDER) == ("fluidsynth", "sine")
+    assert policy.chain(S.PLAN) == ("local",)
+    with pytest.raises(ValidationError, match="providers"):
+        SagaPolicy(providers={S.RENDER: ()})
+
+
+def test_backoff_grows_exponentially_to_the_cap_with_bounded_jitter():
+    backoff = Backoff(base_s=1.0, factor=2.0, cap_s=5.0, jitter=0.5)
+    cid = uuid.uuid4()
+    delays = [retry_delay(backoff, cid, S.RENDER, attempt=n, retry_number=n) for n in range(1, 6)]
+    for n, delay in enumerate(delays, start=1):
+        raw = min(5.0, 2.0 ** (n - 1))
+        assert timedelta(seconds=raw * 0.5) <= delay <= timedelta(seconds=raw)
+
+
+def test_jitter_is_deterministic_and_spread():
+    cid = uuid.uuid4()
+    assert jitter_fraction(cid, S.PLAN, 1) == jitter_fraction(cid, S.PLAN, 1)
+    values = {jitter_fraction(uuid.uuid4(), S.PLAN, 1) for _ in range(50)}
+    assert len(values) == 50 and all(0 <= v < 1 for v in values)
