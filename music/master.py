@@ -1,0 +1,241 @@
+"""Master stage: balance the stems and the vocal, add the genre's effects, compress the bus, bring the
+song to -14 LUFS under a -1 dBTP true-peak ceiling, and encode WAV, FLAC and MP3.
+
+Stem balance is by role: every stem is measured (integrated LUFS) and given one gain that puts it at
+its role's level, so each stem's own dynamics - the arrangement's energy curve - survive. The genre
+blend's mix style (``music.genres.mix_style``) sets EQ tilt, low end, saturation, reverb, bus
+compression and width. The limiter is our own look-ahead gain computer on the 4x-oversampled peak
+envelope (pedalboard's Limiter adds make-up gain and reads sample peaks only); loudness and peak are
+re-measured after it until both hold.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+
+import numpy as np
+import pedalboard as pb
+from scipy.ndimage import minimum_filter1d, uniform_filter1d
+from scipy.signal import resample_poly
+
+from composition.models import Artifact, CompositionContext, MasterSection, StageName
+from music.artifacts import ArtifactStore
+from music.genres import MixStyle, mix_style
+from music.metrics_audio import integrated_lufs, measure_quality, true_peak_dbtp
+from music.render import compensate_artifacts, read_audio, stage_error, wav_bytes
+from music.vocals import vocal_style
+
+TARGET_LUFS = -14.0
+CEILING_DBTP = -1.0
+# each role's level (LU) relative to the drums; the vocal sits on top
+ROLE_LEVELS: dict[str, float] = {"drums": 0.0, "bass": -2.0, "chords": -5.0, "pad": -9.0, "lead": -6.0,
+                                 "other": -6.0, "vocals": 1.5}
+_ROLE_WORDS = (("drum", "drums"), ("perc", "drums"), ("bass", "bass"), ("pad", "pad"), ("string", "pad"),
+               ("lead", "lead"), ("melody", "lead"), ("chord", "chords"), ("key", "chords"), ("piano", "chords"),
+               ("guitar", "chords"), ("comp", "chords"))
+
+
+def stem_role(name: str) -> str:
+    """The mix role of a stem from its name (``stem-drums.wav`` -> drums)."""
+    lowered = name.lower()
+    return next((role for word, role in _ROLE_WORDS if word in lowered), "other")
+
+
+def _fit(audio: np.ndarray, frames: int) -> np.ndarray:
+    if len(audio) >= frames:
+        return audio[:frames]
+    return np.concatenate([audio, np.zeros((frames - len(audio), audio.shape[1]), audio.dtype)])
+
+
+def _stereo(audio: np.ndarray) -> np.ndarray:
+    return np.repeat(audio, 2, axis=1) if audio.shape[1] == 1 else audio[:, :2]
+
+
+def _gain_to(audio: np.ndarray, sample_rate: int, target_lufs: float) -> float:
+    with np.errstate(divide="ignore"):
+        measured = integrated_lufs(audio, sample_rate)
+    return 0.0 if not np.isfinite(measured) else 10 ** ((target_lufs - measured) / 20)
+
+
+def balance(stems: dict[str, np.ndarray], sample_rate: int, style: MixStyle, reference_lufs: float = -20.0) -> dict[str, np.ndarray]:
+    """One gain per stem putting it at its role's level; the genre's low end lifts or lowers the bass."""
+    out = {}
+    for name, audio in stems.items():
+        role = stem_role(name)
+        level = ROLE_LEVELS[role] + (4.0 * (style.low_end - 0.5) if role == "bass" else 0.0)
+        out[name] = audio * _gain_to(audio, sample_rate, reference_lufs + level)
+    return out
+
+
+def _process(board: pb.Pedalboard, audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    return board(np.ascontiguousarray(audio.T, dtype=np.float32), sample_rate).T
+
+
+def instrument_bus(audio: np.ndarray, sample_rate: int, style: MixStyle) -> np.ndarray:
+    """Genre colour on the instruments: tilt EQ, low end, saturation, room."""
+    board = pb.Pedalboard([
+        pb.HighpassFilter(cutoff_frequency_hz=30.0),
+        pb.LowShelfFilter(cutoff_frequency_hz=120.0, gain_db=4.0 * (style.low_end - 0.5)),
+        pb.HighShelfFilter(cutoff_frequency_hz=6000.0, gain_db=6.0 * (style.brightness - 0.5)),
+        pb.Distortion(drive_db=6.0 * style.saturation),
+        pb.Gain(gain_db=-6.0 * style.saturation),
+        pb.Reverb(room_size=0.3 + 0.4 * style.reverb, damping=0.5, wet_level=0.25 * style.reverb,
+                  dry_level=1.0, width=1.0),
+    ])
+    return _process(board, audio, sample_rate)
+
+
+def vocal_bus(vocal: np.ndarray, sample_rate: int, send: float) -> np.ndarray:
+    """The vocal: high-pass, presence, gentle compression, and its reverb send."""
+    board = pb.Pedalboard([
+        pb.HighpassFilter(cutoff_frequency_hz=100.0),
+        pb.PeakFilter(cutoff_frequency_hz=3000.0, gain_db=2.0, q=0.8),
+        pb.Compressor(threshold_db=-20.0, ratio=3.0, attack_ms=5.0, release_ms=120.0),
+        pb.Reverb(room_size=0.55, damping=0.4, wet_level=0.45 * send, dry_level=1.0, width=0.8),
+    ])
+    return _process(board, vocal, sample_rate)
+
+
+def widen(audio: np.ndarray, width: float) -> np.ndarray:
+    """Mid/side width: 0.5 leaves the image as is, 1.0 lifts the side by 50%."""
+    mid, side = (audio[:, 0] + audio[:, 1]) / 2, (audio[:, 0] - audio[:, 1]) / 2
+    side = side * (0.5 + width)
+    return np.stack([mid + side, mid - side], axis=1)
+
+
+def bus_compress(audio: np.ndarray, sample_rate: int, style: MixStyle) -> np.ndarray:
+    board = pb.Pedalboard([pb.Compressor(threshold_db=-12.0 - 8.0 * style.compression,
+                                         ratio=1.5 + 2.5 * style.compression, attack_ms=15.0, release_ms=180.0)])
+    return _process(board, audio, sample_rate)
+
+
+def true_peak_limit(audio: np.ndarray, sample_rate: int, ceiling_dbtp: float, window_ms: float = 6.0) -> np.ndarray:
+    """Look-ahead limiter on the 4x-oversampled peak envelope: the gain is a moving average of a moving
+    minimum over the same window, so it is smooth and never above what each sample needs."""
+    ceiling = 10 ** (ceiling_dbtp / 20)
+    over = np.abs(resample_poly(audio, 4, 1, axis=0)).max(axis=1)
+    frames = len(audio)
+    peak = over[: frames * 4].reshape(frames, 4).max(axis=1)
+    need = np.minimum(1.0, ceiling / np.maximum(peak, 1e-12))
+    width = max(3, int(window_ms / 1000 * sample_rate) | 1)
+    gain = uniform_filter1d(minimum_filter1d(need, width, mode="nearest"), width, mode="nearest")
+    return audio * gain[:, None]
+
+
+def finalize(audio: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS,
+             ceiling_dbtp: float = CEILING_DBTP) -> tuple[np.ndarray, float, float]:
+    """Loudness to ``target_lufs`` with true peak <= ``ceiling_dbtp``: normalise, limit, re-measure."""
+    out = audio
+    for _ in range(6):
+        out = out * _gain_to(out, sample_rate, target_lufs)
+        out = true_peak_limit(out, sample_rate, ceiling_dbtp - 0.3)
+        lufs, peak = integrated_lufs(out, sample_rate), true_peak_dbtp(out, sample_rate)
+        if abs(lufs - target_lufs) <= 0.15 and peak <= ceiling_dbtp:
+            return out, lufs, peak
+    if peak > ceiling_dbtp:
+        out = out * 10 ** ((ceiling_dbtp - 0.05 - peak) / 20)
+    return out, integrated_lufs(out, sample_rate), true_peak_dbtp(out, sample_rate)
+
+
+def mix(stems: dict[str, np.ndarray], vocal: np.ndarray | None, sample_rate: int, style: MixStyle,
+        vocal_send: float) -> np.ndarray:
+    """Balanced, coloured, compressed stereo mix (before loudness and limiting)."""
+    frames = max([len(a) for a in stems.values()] + ([len(vocal)] if vocal is not None else []))
+    tracks = {name: _stereo(_fit(audio, frames)) for name, audio in stems.items()}
+    if vocal is not None:
+        tracks["vocals"] = _stereo(_fit(vocal, frames))
+    balanced = balance(tracks, sample_rate, style)
+    vocals = balanced.pop("vocals", None)
+    bus = instrument_bus(sum(balanced.values()), sample_rate, style)
+    if vocals is not None:
+        bus = bus + vocal_bus(vocals, sample_rate, vocal_send)
+    return bus_compress(widen(bus, style.stereo_width), sample_rate, style)
+
+
+def trim_tail(audio: np.ndarray, sample_rate: int, planned_s: float, max_tail_s: float = 0.5,
+              fade_s: float = 0.25) -> np.ndarray:
+    """Cut the release tail to at most ``max_tail_s`` past the planned end (earlier where it has
+    fallen silent, -60 dB under the peak) and fade the last ``fade_s`` out."""
+    limit = min(len(audio), int((planned_s + max_tail_s) * sample_rate))
+    level = np.abs(audio).max(axis=1)
+    loud = np.flatnonzero(level > level.max() * 1e-3) if level.size and level.max() > 0 else np.array([0])
+    end = max(min(limit, int(loud[-1]) + 1), min(limit, int(planned_s * sample_rate)))
+    out = audio[:end].copy()
+    fade = min(int(fade_s * sample_rate), end)
+    out[end - fade:] *= np.linspace(1.0, 0.0, fade)[:, None]
+    return out
+
+
+def encode(audio: np.ndarray, sample_rate: int) -> dict[str, bytes]:
+    """WAV (24-bit), FLAC (24-bit) and MP3 (LAME V2 inside pedalboard) of the master."""
+    import soundfile as sf
+
+    out = {"master.wav": wav_bytes(audio, sample_rate)}
+    buffer = io.BytesIO()
+    sf.write(buffer, audio.astype(np.float32), sample_rate, format="FLAC", subtype="PCM_24")
+    out["master.flac"] = buffer.getvalue()
+    fd, tmp = tempfile.mkstemp(suffix=".mp3")
+    os.close(fd)
+    try:
+        with pb.io.AudioFile(tmp, "w", sample_rate, audio.shape[1], quality="V2") as handle:
+            handle.write(np.ascontiguousarray(audio.T, dtype=np.float32))
+        with open(tmp, "rb") as handle:
+            out["master.mp3"] = handle.read()
+    finally:
+        os.unlink(tmp)
+    return out
+
+
+_MEDIA = {"wav": "audio/wav", "flac": "audio/flac", "mp3": "audio/mpeg"}
+
+
+def lyrics_text(ctx: CompositionContext) -> str | None:
+    """The sung lyrics as plain text, a blank line between sections."""
+    if ctx.lyrics is None:
+        return None
+    return "\n\n".join("\n".join(line.text for line in s.lines) for s in ctx.lyrics.sections) + "\n"
+
+
+class PedalboardMaster:
+    """The master stage's provider: stem balance, pedalboard effects, own true-peak limiter."""
+
+    stage = StageName.MASTER
+    name = "pedalboard"
+    version = "1"
+    capabilities = frozenset({"lufs:-14", "true-peak:-1", "wav", "flac", "mp3"})
+
+    def run(self, ctx: CompositionContext, store: ArtifactStore, namespace: str) -> MasterSection:
+        if ctx.render is None or ctx.plan is None:
+            raise stage_error("missing_input", "master needs the plan and render sections")
+        sample_rate = ctx.render.sample_rate
+        stems = {}
+        for artifact in ctx.render.stems:
+            audio, rate = read_audio(store, artifact)
+            if rate != sample_rate:
+                raise stage_error("sample_rate_mismatch", f"{artifact.name} is {rate} Hz, render says {sample_rate}")
+            stems[artifact.name] = audio
+        vocal = None
+        if ctx.vocals is not None:
+            vocal, rate = read_audio(store, ctx.vocals.audio)
+            if rate != sample_rate:
+                vocal = resample_poly(vocal, sample_rate, rate, axis=0).astype(np.float32)
+        style = mix_style(ctx.plan.genres)
+        mixed = mix(stems, vocal, sample_rate, style, vocal_style(ctx.plan.genres).reverb_send)
+        mixed = trim_tail(mixed, sample_rate, ctx.plan.duration_s)
+        master, lufs, peak = finalize(mixed, sample_rate)
+        outputs = [store.put(namespace, name, data, _MEDIA[name.rsplit(".", 1)[1]])
+                   for name, data in encode(master, sample_rate).items()]
+        text = lyrics_text(ctx)
+        if text:
+            outputs.append(store.put(namespace, "lyrics.txt", text.encode(), "text/plain"))
+        if ctx.arrangement is not None:
+            outputs.append(store.put(namespace, "song.mid", store.get(ctx.arrangement.midi.uri), "audio/midi"))
+        duration = len(master) / sample_rate
+        metrics = measure_quality(ctx, master, vocal, sample_rate, lufs, peak)
+        return MasterSection(outputs=outputs, integrated_lufs=lufs, true_peak_dbtp=peak, duration_s=duration,
+                             metrics=metrics)
+
+    def compensate(self, artifacts: list[Artifact], store: ArtifactStore) -> list[str]:
+        return compensate_artifacts(artifacts, store)
