@@ -28,7 +28,7 @@ from composition.events import (
     StageFailed,
 )
 from composition.models import CompositionContext, StageName
-from composition.pipeline import ready_stages, spec_of, stages_for
+from composition.pipeline import PIPELINE, ready_stages, spec_of, stages_for
 from composition.policy import DEFAULT_POLICY, SagaPolicy
 from composition.retry import retry_delay
 from composition.saga_compensation import (
@@ -43,6 +43,7 @@ from composition.saga_state import SagaState, StageState, Tick
 from composition.saga_step import Output, Step
 
 SagaInput = CompositionRequested | CancelRequested | StageCompleted | StageFailed | StageCompensated | Tick
+_CONSUMED = (CompositionRequested, CancelRequested, StageCompleted, StageFailed, StageCompensated, Tick)
 
 
 def transition(
@@ -51,9 +52,12 @@ def transition(
     """Apply one input to a composition's saga state; return the new state and the messages to emit.
 
     ``state`` is None for a composition the saga has not seen. Inputs that do not apply (duplicates,
-    stale attempts, unknown compositions, anything after the end) return the state unchanged and no
-    outputs. ``now`` must be timezone-aware.
+    stale attempts, unknown compositions, anything after the end) return no outputs and the state
+    unchanged (a confirmation of a compensation requested after the end is recorded, nothing else).
+    ``now`` must be timezone-aware. Any other message type is a programming error (TypeError).
     """
+    if not isinstance(message, _CONSUMED):
+        raise TypeError(f"the saga does not consume {type(message).__name__}")
     if state is not None and message.composition_id != state.composition_id:
         return state, []
     if isinstance(message, CompositionRequested):
@@ -82,7 +86,7 @@ def _requested(
         tenant_id=event.tenant_id,
         phase="running",
         context=CompositionContext(request=event.request),
-        stages={name: StageState(status="pending" if name in active else "skipped") for name in StageName},
+        stages={spec.name: StageState(status="pending" if spec.name in active else "skipped") for spec in PIPELINE},
         requested_at=event.occurred_at,
         seq=state.seq if state is not None else 0,
         cancel_reason=state.cancel_reason if state is not None else None,

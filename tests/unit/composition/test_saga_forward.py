@@ -3,6 +3,8 @@
 import uuid
 from datetime import timedelta
 
+import pytest
+
 from composition.events import (
     CompositionCompleted,
     CompositionFailed,
@@ -247,3 +249,10 @@ def test_state_round_trips_through_json_mid_run():
     assert transition(restored, Tick(composition_id=d.inputs.composition_id), d.now + timedelta(minutes=1)) == (
         transition(d.state, Tick(composition_id=d.inputs.composition_id), d.now + timedelta(minutes=1))
     )
+
+
+def test_a_message_the_saga_does_not_consume_is_a_type_error():
+    d = Driver()
+    d.start()
+    with pytest.raises(TypeError, match="StageRequested"):
+        transition(d.state, d.last_request(S.PLAN), T0)
