@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from typing import Literal, Union
+from typing import Annotated, Literal, Union
 
-from pydantic import Field
+from pydantic import AfterValidator, AwareDatetime, Field
 
 from composition.models import Artifact, CompositionContext, CompositionRequest, Frozen, StageName
 
@@ -24,11 +24,19 @@ def utcnow() -> datetime:
     return now.replace(microsecond=(now.microsecond // 1000) * 1000)
 
 
+def _to_millis(value: datetime) -> datetime:
+    return value.astimezone(timezone.utc).replace(microsecond=(value.microsecond // 1000) * 1000)
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_to_millis)]
+"""A timezone-aware instant in UTC at millisecond precision: what Avro's timestamp-millis keeps."""
+
+
 class Envelope(Frozen):
     event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
     composition_id: uuid.UUID
     tenant_id: str = Field(min_length=1, max_length=64)
-    occurred_at: datetime = Field(default_factory=utcnow)
+    occurred_at: Instant = Field(default_factory=utcnow)
     schema_version: int = SCHEMA_VERSION
 
 
@@ -59,8 +67,8 @@ class StageCompleted(Envelope):
     provider: str
     context: CompositionContext
     artifacts: list[Artifact] = Field(default_factory=list)
-    started_at: datetime
-    finished_at: datetime
+    started_at: Instant
+    finished_at: Instant
 
 
 class StageFailed(Envelope):
@@ -85,7 +93,7 @@ class StageRequested(Envelope):
 
     stage: StageName
     attempt: int = Field(ge=1)
-    deadline_at: datetime
+    deadline_at: Instant
     provider_hint: str | None = None  # the provider the router should use (fallback chain position)
     context: CompositionContext
 

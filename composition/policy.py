@@ -22,6 +22,8 @@ class SagaPolicy(Frozen):
 
     providers: dict[StageName, tuple[str, ...]] = Field(default_factory=dict)
     backoff: Backoff = Field(default_factory=Backoff)
+    deadline_scale: float = Field(default=1.0, gt=0.0)
+    """Multiplies every stage's attempt and compensation deadline (slow machines raise it, tests lower it)."""
 
     @field_validator("providers")
     @classmethod

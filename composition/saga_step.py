@@ -68,7 +68,7 @@ class Step:
         st = self.state.stage(stage)
         chain = self.policy.chain(stage)
         provider = chain[min(st.provider_index, len(chain) - 1)]
-        deadline = self.now + timedelta(seconds=spec_of(stage).deadline_s)
+        deadline = self.now + timedelta(seconds=spec_of(stage).deadline_s * self.policy.deadline_scale)
         attempt = st.attempt + 1
         self.update_stage(
             stage,
@@ -92,7 +92,7 @@ class Step:
     def request_compensation(self, stage: StageName, reason: str) -> None:
         """Ask ``stage``'s workers to undo its side effects; its reply is awaited until a deadline."""
         st = self.state.stage(stage)
-        deadline = self.now + timedelta(seconds=spec_of(stage).compensation_deadline_s)
+        deadline = self.now + timedelta(seconds=spec_of(stage).compensation_deadline_s * self.policy.deadline_scale)
         self.update_stage(stage, status="compensating", compensation_deadline_at=deadline)
         self._emit(CompensationRequested, stage=stage, reason=reason, artifacts=st.artifacts)
 

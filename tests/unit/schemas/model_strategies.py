@@ -115,7 +115,7 @@ def for_annotation(tp: object, metadata: list) -> st.SearchStrategy:
         return st.text(min_size=b.get("min_size", 0), max_size=min(b.get("max_size", 20), 20))
     if tp is uuid.UUID:
         return st.uuids()
-    if tp is datetime:
+    if tp is datetime or getattr(tp, "__name__", "") == "AwareDatetime":
         return utc_millis
     if origin is list:
         b = _bounds(metadata, "list")

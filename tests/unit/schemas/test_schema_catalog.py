@@ -113,7 +113,7 @@ def _avro_matches(tp, avro, names) -> bool:
         return kind == "record" and avro["name"].rsplit(".", 1)[1] == tp.__name__
     if tp is uuid.UUID:
         return avro == {"type": "string", "logicalType": "uuid"}
-    if tp is datetime:
+    if tp is datetime or getattr(tp, "__name__", "") == "AwareDatetime":
         return avro == {"type": "long", "logicalType": "timestamp-millis"}
     return {bool: {"boolean"}, int: {"int", "long"}, float: {"double"}, str: {"string"}}.get(tp, set()) >= {kind}
 

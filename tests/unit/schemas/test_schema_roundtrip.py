@@ -49,9 +49,10 @@ def test_datetimes_travel_as_utc_milliseconds():
 
 
 def test_a_naive_datetime_is_refused_not_guessed():
-    with pytest.raises(SerdeError) as err:
-        encode(_cancel(occurred_at=datetime(2024, 5, 1, 12, 0)))
-    assert err.value.reason == "unencodable" and "occurred_at" in str(err.value)
+    import pydantic
+
+    with pytest.raises(pydantic.ValidationError, match="occurred_at"):
+        _cancel(occurred_at=datetime(2024, 5, 1, 12, 0))
 
 
 def test_a_value_beyond_avro_long_is_refused():
