@@ -1,0 +1,207 @@
+"""Plan stage: mood and genre blend in, key, mode, tempo, meter, form, energy curve and syllable slots out.
+
+The form is a verse/(prechorus)/chorus cycle from the blend's template, repeated and trimmed so the
+song fits the requested duration; the tempo is then nudged (within the blend's range) so the planned
+length matches the request. A vocal section's bars are shared equally by its lines: each line owns a
+window of whole bars (four strong beats for generated lyrics) and ``phrase_syllables`` gives the
+syllable slots per line. With user lyrics the lines come from the user and the windows grow to fit them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from dataclasses import dataclass
+
+from composition.models import CompositionRequest, FormSection, PlanSection
+from music.errors import StageError
+from music.genres import Blend, blend
+from music.rhythm import slots_needed
+from music.theory import MINOR_FAMILY, strong_beat_spacing
+from music.userlyrics import Stanza, read_stanzas
+
+LINE_SLOTS = 4  # strong beats per generated lyric line
+ROLES = ["drums", "bass", "chords", "pad", "lead"]
+_MODE_VALENCE = {"major": 1.6, "mixolydian": 0.8, "dorian": -0.8, "minor": -1.6}
+_KEYS = {"major": ("C", "D", "Eb", "E", "F", "G", "A", "Bb"), "minor": ("A", "E", "D", "B", "C", "G", "F#", "F")}
+_BASE_ENERGY = {"intro": 0.3, "verse": 0.5, "prechorus": 0.62, "chorus": 0.8, "bridge": 0.6, "outro": 0.32}
+_SHORT = (0, 1, 2, 4, 8)
+
+
+def derive_seed(request: CompositionRequest) -> int:
+    """A seed from the request's content, for requests that carry none."""
+    digest = hashlib.sha256(request.model_dump_json(exclude={"seed"}).encode()).digest()
+    return int.from_bytes(digest[:4], "big") % (2**31)
+
+
+def stage_rng(seed: int, stage: str) -> random.Random:
+    """The random source of one stage of one song: every choice a stage makes comes from here."""
+    return random.Random(f"{seed}:{stage}")
+
+
+def bars_per_line(beats_per_bar: int, slots: int = LINE_SLOTS) -> int:
+    return max(1, math.ceil(slots * strong_beat_spacing(beats_per_bar) / beats_per_bar))
+
+
+@dataclass(frozen=True)
+class _Part:
+    kind: str
+    bars: int
+    vocal: bool
+    lines: int = 0
+    stanza: int = -1  # index into the user's stanzas
+
+
+def _generated_candidates(b: Blend, bpl: int):
+    t = b.form
+    for n in range(0, 16):
+        for verse_lines in sorted({2, t.verse_lines, 2 * t.verse_lines}):
+            for pre in sorted({t.prechorus, False}):
+                for bridge in sorted({t.bridge, False}):
+                    if n < 2 and bridge:
+                        continue
+                    parts: list[_Part] = []
+                    for _ in range(n):
+                        parts.append(_Part("verse", verse_lines * bpl, True, verse_lines))
+                        if pre:
+                            parts.append(_Part("prechorus", 2 * bpl, True, 2))
+                        parts.append(_Part("chorus", t.chorus_lines * bpl, True, t.chorus_lines))
+                    if bridge:
+                        parts += [_Part("bridge", 2 * bpl, True, 2), _Part("chorus", t.chorus_lines * bpl, True, t.chorus_lines)]
+                    if n == 0:
+                        parts = [_Part("chorus", verse_lines * bpl, True, verse_lines)]
+                    cost = (0.12 if n == 0 else 0.04 if n == 1 else 0.015 * max(0, n - 3))
+                    cost += 0.04 * (verse_lines != t.verse_lines) + 0.03 * (pre != t.prechorus)
+                    cost += 0.03 * (bridge != t.bridge)
+                    yield parts, cost
+
+
+def _user_candidates(stanzas: list[Stanza], beats_per_bar: int):
+    per_bar = max(1, beats_per_bar // strong_beat_spacing(beats_per_bar))
+    sung: list[_Part] = []
+    for k, st in enumerate(stanzas):
+        need = max(slots_needed([s.stress for s in line]) for line in st.syllables)
+        slots = max(LINE_SLOTS, math.ceil(need / per_bar) * per_bar)
+        sung.append(_Part(st.kind, len(st.lines) * bars_per_line(beats_per_bar, slots), True, len(st.lines), k))
+    chorus = next((p for p in reversed(sung) if p.kind == "chorus"), None)
+    for breaks in range(0, 12):
+        for repeats in (0, 1, 2) if chorus else (0,):
+            parts = list(sung)
+            for k in range(breaks):
+                at = min(len(parts), 2 + 3 * k)
+                parts.insert(at, _Part("bridge", 8, False))
+            parts += [chorus] * repeats
+            yield parts, 0.02 * breaks + 0.03 * repeats
+
+
+def _fit(candidates, target_bars: float, b: Blend):
+    best = None
+    t = b.form
+    for parts, cost in candidates:
+        core = sum(p.bars for p in parts)
+        for intro in _SHORT:
+            for outro in _SHORT:
+                total = core + intro + outro
+                score = cost + 4 * abs(total / target_bars - 1) + 0.01 * (abs(intro - t.intro_bars) + abs(outro - t.outro_bars))
+                if best is None or score < best[0] - 1e-12:
+                    best = (score, intro, parts, outro, total)
+    return best
+
+
+def _name_sections(parts: list[_Part]) -> list[str]:
+    counts: dict[str, int] = {}
+    names = []
+    for p in parts:
+        counts[p.kind] = counts.get(p.kind, 0) + 1
+        names.append(p.kind if p.kind in ("intro", "outro") else f"{p.kind}{counts[p.kind]}")
+    return names
+
+
+def _energy(parts: list[_Part], arousal: float, bias: float) -> list[float]:
+    seen: dict[str, int] = {}
+    values = []
+    for p in parts:
+        ordinal = seen.get(p.kind, 0)
+        seen[p.kind] = ordinal + 1
+        e = _BASE_ENERGY[p.kind] + (arousal - 0.5) * 0.3 + bias + 0.025 * min(ordinal, 3)
+        values.append(round(min(0.98, max(0.08, e)), 3))
+    return values
+
+
+def _syllable_slots(parts: list[_Part], b: Blend, tempo: float, rng: random.Random) -> dict[str, list[int]]:
+    factor = min(1.15, max(0.85, (110.0 / tempo) ** 0.5))
+    lo, hi = round(b.syllables[0] * factor), round(b.syllables[1] * factor)
+    slots: dict[str, list[int]] = {}
+    for p in parts:
+        if p.vocal and p.kind not in slots:
+            pair = [min(11, max(4, rng.randint(lo, hi))) for _ in range(2)]
+            slots[p.kind] = [pair[i % 2] for i in range(p.lines)]
+    return slots
+
+
+def make_plan(request: CompositionRequest) -> PlanSection:
+    """Plan the song for a request; user lyrics too long for the duration are a permanent StageError."""
+    seed = request.seed if request.seed is not None else derive_seed(request)
+    b = blend(request.genres, seed)
+    rng = stage_rng(seed, "plan")
+    valence, arousal = request.mood.valence, request.mood.arousal
+    modes = {m: w * math.exp(_MODE_VALENCE[m] * valence) for m, w in b.modes.items()}
+    mode = rng.choices(list(modes), weights=list(modes.values()))[0]
+    key = rng.choice(_KEYS["minor" if mode in MINOR_FAMILY else "major"])
+    lo, hi = b.tempo
+    tempo0 = lo + (hi - lo) * min(1.0, max(0.0, 0.2 + 0.6 * arousal + rng.uniform(-0.1, 0.1)))
+    bpb = b.beats_per_bar
+    target = request.duration_s * tempo0 / 60.0 / bpb
+    stanzas = read_stanzas(request.lyrics) if request.lyrics is not None else None
+    if stanzas is None:
+        candidates = _generated_candidates(b, bars_per_line(bpb))
+    else:
+        candidates = _user_candidates(stanzas, bpb)
+    _, intro, parts, outro, total = _fit(candidates, target, b)
+    t_min, t_max = lo * 0.85, hi * 1.15
+    tempo = min(t_max, max(t_min, tempo0 * total / target))
+    if stanzas is not None:
+        lyric_bars = sum(p.bars for p in parts if p.vocal)
+        need_s = lyric_bars * bpb * 60.0 / t_max
+        if need_s > request.duration_s * 1.05:
+            raise StageError(
+                "lyrics_too_long",
+                f"the lyrics need at least {need_s:.0f} s to sing at {t_max:.0f} bpm but duration_s is "
+                f"{request.duration_s:.0f}; shorten the lyrics or ask for a longer song",
+            )
+    parts = ([_Part("intro", intro, False)] if intro else []) + list(parts) + ([_Part("outro", outro, False)] if outro else [])
+    if request.instrumental:
+        parts = [_Part(p.kind, p.bars, False, p.lines) for p in parts]
+    names = _name_sections(parts)
+    energy = _energy(parts, arousal, b.energy_bias)
+    generated_slots = _syllable_slots(parts, b, tempo, rng)
+    form = []
+    for name, p, e in zip(names, parts, energy):
+        if not p.vocal:
+            syllables: list[int] = []
+        elif stanzas is not None:
+            syllables = [len(line) for line in stanzas[p.stanza].syllables]
+        else:
+            syllables = generated_slots[p.kind]
+        form.append(FormSection(name=name, kind=p.kind, bars=p.bars, energy=e, vocals=p.vocal, phrase_syllables=syllables))
+    bars = sum(f.bars for f in form)
+    return PlanSection(
+        key=key, mode=mode, tempo_bpm=round(tempo, 3), beats_per_bar=bpb, beat_unit=4, swing=round(b.swing, 3),
+        mood=request.mood, genres=request.genres, form=form, instrumentation=list(ROLES),
+        voice=None if request.instrumental else request.voice, seed=seed,
+        duration_s=round(bars * bpb * 60.0 / round(tempo, 3), 3),
+    )
+
+
+def section_starts(plan: PlanSection) -> dict[str, float]:
+    """Start beat of every section of the form."""
+    starts, beat = {}, 0.0
+    for section in plan.form:
+        starts[section.name] = beat
+        beat += section.bars * plan.beats_per_bar
+    return starts
+
+
+def total_beats(plan: PlanSection) -> float:
+    return float(sum(s.bars for s in plan.form) * plan.beats_per_bar)

@@ -1,0 +1,23 @@
+"""Voice profiles' singing ranges (MIDI pitches), the one place melody and vocals read them from."""
+
+from __future__ import annotations
+
+from composition.models import VOICES
+
+VOICE_RANGES: dict[str, tuple[int, int]] = {
+    "alto": (53, 74),  # F3..D5
+    "tenor": (48, 69),  # C3..A4
+}
+"""Comfortable (low, high) MIDI range per voice in ``composition.models.VOICES``."""
+
+LEAD_RANGE: tuple[int, int] = (62, 86)
+"""Range of the instrumental lead line (D4..D6) for instrumental requests."""
+
+assert set(VOICE_RANGES) == set(VOICES), "every voice needs a range"
+
+
+def voice_range(voice: str | None) -> tuple[int, int]:
+    """The (low, high) MIDI range for a voice; the instrumental lead's range for ``None``."""
+    if voice is None:
+        return LEAD_RANGE
+    return VOICE_RANGES[voice]
