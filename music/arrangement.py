@@ -13,12 +13,14 @@ import io
 import pretty_midi
 
 from composition.models import (
-    Artifact, ArrangementSection, HarmonySection, LyricsSection, MelodySection, PlanSection, Track,
+    GENRES, Artifact, ArrangementSection, CompositionContext, HarmonySection, LyricsSection, MelodySection,
+    PlanSection, StageName, Track,
 )
 from music.artifacts import ArtifactStore
 from music.genres import blend
 from music.harmony import chord_at
-from music.plan import section_starts
+from music.plan import require, section_starts
+from music.providers import BaseProvider
 from music.theory import MINOR_FAMILY, pitch_class, swing_beat
 
 KICK, SNARE, RIM, CLAP, HAT, PEDAL, OPEN, CRASH, TAMB = 36, 38, 37, 39, 42, 44, 46, 49, 54
@@ -221,3 +223,16 @@ def make_arrangement(plan: PlanSection, harmony: HarmonySection, melody: MelodyS
     artifact: Artifact = store.put(namespace, "arrangement.mid", midi_bytes(pm), "audio/midi")
     tracks = [Track(name=i.name, program=i.program, is_drum=i.is_drum, notes=len(i.notes)) for i in pm.instruments]
     return ArrangementSection(midi=artifact, tracks=tracks)
+
+
+class MidiArranger(BaseProvider):
+    """The arrangement stage's built-in provider: General MIDI tracks written with pretty_midi."""
+
+    stage = StageName.ARRANGEMENT
+    name = "midi"
+    version = "1"
+    capabilities = frozenset({"genres:" + ",".join(GENRES), "general-midi", "instrumental", "lyrics-meta"})
+
+    def run(self, ctx: CompositionContext, store: ArtifactStore, namespace: str) -> ArrangementSection:
+        plan, harmony, melody = require(ctx, "plan", "harmony", "melody")
+        return make_arrangement(plan, harmony, melody, ctx.lyrics, store, namespace)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import random
 
-from composition.models import Chord, HarmonySection, PlanSection, SectionHarmony
+from composition.models import GENRES, Chord, CompositionContext, HarmonySection, PlanSection, SectionHarmony, StageName
+from music.artifacts import ArtifactStore
 from music.genres import Progression, blend
-from music.plan import stage_rng
+from music.plan import require, stage_rng
+from music.providers import BaseProvider
 from music.theory import MINOR_FAMILY, parse_roman, voice_lead
 
 VOICING_RANGE = (52, 76)
@@ -95,3 +97,16 @@ def chord_at(harmony: HarmonySection, beat: float) -> Chord:
             last = chord
     assert last is not None
     return last
+
+
+class RulesHarmonizer(BaseProvider):
+    """The harmony stage's built-in provider."""
+
+    stage = StageName.HARMONY
+    name = "rules"
+    version = "1"
+    capabilities = frozenset({"genres:" + ",".join(GENRES), "voice-leading", "cadences"})
+
+    def run(self, ctx: CompositionContext, store: ArtifactStore, namespace: str) -> HarmonySection:
+        (plan,) = require(ctx, "plan")
+        return make_harmony(plan)

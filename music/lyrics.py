@@ -12,11 +12,15 @@ from __future__ import annotations
 import random
 from functools import lru_cache
 
-from composition.models import CompositionRequest, LyricLine, LyricsSection, PlanSection, SectionLyrics
+from composition.models import (
+    CompositionContext, CompositionRequest, LyricLine, LyricsSection, PlanSection, SectionLyrics, StageName,
+)
+from music.artifacts import ArtifactStore
 from music import wordbank as bank
 from music.errors import StageError
 from music.phonetics import line_syllables, rhyme_key, tokenize
-from music.plan import LINE_SLOTS, stage_rng
+from music.plan import LINE_SLOTS, require, stage_rng
+from music.providers import BaseProvider
 from music.rhythm import fits
 from music.userlyrics import read_stanzas
 
@@ -217,3 +221,16 @@ def make_lyrics(request: CompositionRequest, plan: PlanSection) -> LyricsSection
     if request.lyrics is not None:
         return align_user_lyrics(plan, request.lyrics)
     return write_lyrics(plan, request.theme)
+
+
+class BankLyricist(BaseProvider):
+    """The lyrics stage's built-in provider: the phrase bank, CMUdict and the user's own words."""
+
+    stage = StageName.LYRICS
+    name = "bank"
+    version = "1"
+    capabilities = frozenset({"generated", "user-lyrics", "cmudict", "letter-to-sound", "language:en"})
+
+    def run(self, ctx: CompositionContext, store: ArtifactStore, namespace: str) -> LyricsSection:
+        (plan,) = require(ctx, "plan")
+        return make_lyrics(ctx.request, plan)

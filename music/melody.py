@@ -8,10 +8,14 @@ from __future__ import annotations
 import math
 import random
 
-from composition.models import HarmonySection, LyricsSection, MelodySection, Note, PlanSection
+from composition.models import (
+    CompositionContext, HarmonySection, LyricsSection, MelodySection, Note, PlanSection, StageName,
+)
+from music.artifacts import ArtifactStore
 from music.errors import StageError
 from music.harmony import chord_at
-from music.plan import LINE_SLOTS, bars_per_line, section_starts, stage_rng
+from music.plan import bars_per_line, require, section_starts, stage_rng
+from music.providers import BaseProvider
 from music.rhythm import layout_line, slots_needed
 from music.theory import is_strong_beat, scale_pcs, strong_beat_spacing, swing_beat
 from music.voices import voice_range
@@ -119,3 +123,17 @@ def make_melody(plan: PlanSection, harmony: HarmonySection, lyrics: LyricsSectio
     if lyrics is not None and not notes:
         raise StageError("no_vocal_notes", "the lyrics have no singable syllables")
     return MelodySection(notes=notes, low=low, high=high, sung=lyrics is not None)
+
+
+class RulesMelodist(BaseProvider):
+    """The melody stage's built-in provider: a vocal line on the lyrics, or a lead for instrumentals."""
+
+    stage = StageName.MELODY
+    name = "rules"
+    version = "1"
+    capabilities = frozenset({"instrumental", "sung", "voices:alto,tenor"})
+
+    def run(self, ctx: CompositionContext, store: ArtifactStore, namespace: str) -> MelodySection:
+        plan, harmony = require(ctx, "plan", "harmony")
+        lyrics = None if ctx.request.instrumental else require(ctx, "lyrics")[0]
+        return make_melody(plan, harmony, lyrics)

@@ -14,7 +14,8 @@ import math
 import random
 from dataclasses import dataclass
 
-from composition.models import CompositionRequest, FormSection, PlanSection
+from composition.models import GENRES, Artifact, CompositionContext, CompositionRequest, FormSection, PlanSection, StageName
+from music.artifacts import ArtifactStore
 from music.errors import StageError
 from music.genres import Blend, blend
 from music.rhythm import slots_needed
@@ -205,3 +206,29 @@ def section_starts(plan: PlanSection) -> dict[str, float]:
 
 def total_beats(plan: PlanSection) -> float:
     return float(sum(s.bars for s in plan.form) * plan.beats_per_bar)
+
+
+class RulesPlanner:
+    """The plan stage's built-in provider: the genre profiles and rules above."""
+
+    stage = StageName.PLAN
+    name = "rules"
+    version = "1"
+    capabilities = frozenset({"genres:" + ",".join(GENRES), "instrumental", "user-lyrics", "meters:3/4,4/4"})
+
+    def run(self, ctx: CompositionContext, store: ArtifactStore, namespace: str) -> PlanSection:
+        return make_plan(ctx.request)
+
+    def compensate(self, artifacts: list[Artifact], store: ArtifactStore) -> list[str]:
+        return [a.uri for a in artifacts if store.delete(a.uri)]
+
+
+def require(ctx: CompositionContext, *stages: str):
+    """The named sections of ``ctx``; a missing one is a permanent ``missing_input`` error."""
+    found = []
+    for stage in stages:
+        section = getattr(ctx, stage)
+        if section is None:
+            raise StageError("missing_input", f"this stage needs the {stage} section, which the context lacks")
+        found.append(section)
+    return found
