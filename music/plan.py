@@ -88,12 +88,11 @@ def _user_candidates(stanzas: list[Stanza], beats_per_bar: int):
     chorus = next((p for p in reversed(sung) if p.kind == "chorus"), None)
     for breaks in range(0, 12):
         for repeats in (0, 1, 2) if chorus else (0,):
-            parts = list(sung)
-            for k in range(breaks):
-                at = min(len(parts), 2 + 3 * k)
+            parts = list(sung) + [chorus] * repeats
+            gaps = [round((k + 1) * len(parts) / (breaks + 1)) for k in range(breaks)]
+            for k, at in enumerate(sorted(gaps, reverse=True)):
                 parts.insert(at, _Part("bridge", 8, False))
-            parts += [chorus] * repeats
-            yield parts, 0.02 * breaks + 0.03 * repeats
+            yield parts, 0.03 * breaks + 0.01 * repeats
 
 
 def _fit(candidates, target_bars: float, b: Blend):

@@ -84,7 +84,7 @@ def _candidates(pcs: list[int], low: int, high: int) -> list[tuple[int, ...]]:
     def build(i: int, chosen: list[int]) -> None:
         if i == len(pcs):
             ordered = tuple(sorted(chosen))
-            if ordered[-1] - ordered[0] <= 16:
+            if ordered[-1] - ordered[0] <= 19:
                 voicings.append(ordered)
             return
         for p in options[pcs[i]]:
