@@ -23,7 +23,7 @@ from scipy.signal import resample_poly
 from composition.models import Artifact, CompositionContext, MasterSection, StageName
 from music.artifacts import ArtifactStore
 from music.genres import MixStyle, mix_style
-from music.metrics_audio import integrated_lufs, measure_quality, true_peak_dbtp
+from music.metrics_audio import integrated_lufs, measure_quality, sample_true_peaks, true_peak_dbtp
 from music.render import compensate_artifacts, read_audio, stage_error, wav_bytes
 from music.vocals import vocal_style
 
@@ -115,9 +115,7 @@ def true_peak_limit(audio: np.ndarray, sample_rate: int, ceiling_dbtp: float, wi
     """Look-ahead limiter on the 4x-oversampled peak envelope: the gain is a moving average of a moving
     minimum over the same window, so it is smooth and never above what each sample needs."""
     ceiling = 10 ** (ceiling_dbtp / 20)
-    over = np.abs(resample_poly(audio, 4, 1, axis=0)).max(axis=1)
-    frames = len(audio)
-    peak = over[: frames * 4].reshape(frames, 4).max(axis=1)
+    peak = sample_true_peaks(audio, headroom_db=20 * np.log10(max(np.abs(audio).max(), 1e-12) / ceiling) + 6.0)
     need = np.minimum(1.0, ceiling / np.maximum(peak, 1e-12))
     width = max(3, int(window_ms / 1000 * sample_rate) | 1)
     gain = uniform_filter1d(minimum_filter1d(need, width, mode="nearest"), width, mode="nearest")
@@ -239,3 +237,8 @@ class PedalboardMaster:
 
     def compensate(self, artifacts: list[Artifact], store: ArtifactStore) -> list[str]:
         return compensate_artifacts(artifacts, store)
+
+
+def providers() -> list[PedalboardMaster]:
+    """The master providers (read by the provider registry)."""
+    return [PedalboardMaster()]

@@ -9,10 +9,10 @@ from a setting.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
-from scipy.signal import resample_poly
-from scipy.stats import spearmanr
+from scipy.signal import firwin, resample_poly, sosfilt
 
 PITCH_RATE = 16000
 PITCH_FRAME_MS = 5.0
@@ -23,18 +23,81 @@ def _as_2d(audio: np.ndarray) -> np.ndarray:
     return audio[:, None] if audio.ndim == 1 else audio
 
 
-def integrated_lufs(audio: np.ndarray, sample_rate: int) -> float:
-    """Integrated loudness (LUFS, BS.1770-4 with gating)."""
+@lru_cache(maxsize=8)
+def _k_weighting(sample_rate: int) -> np.ndarray:
+    """BS.1770 K-weighting (pre-filter shelf + RLB high-pass) as float32 SOS, pyloudnorm's coefficients."""
     import pyloudnorm
 
-    return float(pyloudnorm.Meter(sample_rate).integrated_loudness(_as_2d(audio)))
+    filters = pyloudnorm.Meter(sample_rate)._filters
+    return np.array([np.concatenate([f.b, f.a]) for f in filters.values()], dtype=np.float32)
+
+
+def integrated_lufs(audio: np.ndarray, sample_rate: int) -> float:
+    """Integrated loudness (LUFS): BS.1770-4 K-weighting, 400 ms blocks with 75% overlap, absolute
+    (-70 LUFS) and relative (-10 LU) gates. Same filters and gates as pyloudnorm, filtered in float32
+    in one pass (~5x faster on a 3-minute song); tests check the two agree."""
+    x = np.asarray(audio, dtype=np.float32)
+    x = x[:, None] if x.ndim == 1 else x
+    step = int(round(0.1 * sample_rate))
+    subblocks = len(x) // step
+    if subblocks < 4:
+        return float("-inf")
+    x = x[: subblocks * step]
+    # a tiny alternating offset keeps the IIR state out of denormals in silent stretches (10x slower)
+    offset = np.full((len(x), 1), 1e-9, dtype=np.float32)
+    offset[::2] = -1e-9
+    y = sosfilt(_k_weighting(sample_rate), x + offset, axis=0)
+    np.square(y, out=y)
+    energy = y.reshape(subblocks, step, -1).sum(axis=1).astype(np.float64)  # (sub-blocks, channels)
+    window = np.lib.stride_tricks.sliding_window_view(energy, 4, axis=0).sum(axis=-1) / (4 * step)
+    power = window.sum(axis=1)  # L/R (and mono) channel weights are 1
+    with np.errstate(divide="ignore"):
+        loudness = -0.691 + 10 * np.log10(power)
+    gated = power[loudness >= -70.0]
+    if gated.size == 0:
+        return float("-inf")
+    relative = -0.691 + 10 * np.log10(gated.mean()) - 10.0
+    gated = power[(loudness >= -70.0) & (loudness >= relative)]
+    return float(-0.691 + 10 * np.log10(gated.mean()))
+
+
+@lru_cache(maxsize=4)
+def _polyphase(oversample: int, taps_per_phase: int = 12) -> np.ndarray:
+    """(oversample, taps) interpolation filters: row p gives the value p/oversample past a sample."""
+    taps = firwin(oversample * taps_per_phase, 1.0 / oversample, window=("kaiser", 5.0)) * oversample
+    return taps.reshape(taps_per_phase, oversample).T.copy()  # bank[p, k] = taps[oversample * k + p]
+
+
+def sample_true_peaks(audio: np.ndarray, oversample: int = 4, headroom_db: float = 6.0) -> np.ndarray:
+    """Per sample, the largest |value| of the 4x-oversampled signal between it and the next sample
+    (max over channels). Only samples within ``headroom_db`` of the loudest one are interpolated: an
+    inter-sample peak does not rise that far above its neighbours in band-limited audio."""
+    x = np.asarray(audio, dtype=np.float64)
+    x = x[:, None] if x.ndim == 1 else x
+    level = np.abs(x).max(axis=1)
+    peaks = level.copy()
+    if not len(x) or level.max() == 0:
+        return peaks
+    bank = _polyphase(oversample)
+    taps = bank.shape[1]
+    candidates = np.flatnonzero(level >= level.max() * 10 ** (-headroom_db / 20))
+    padded = np.pad(x, ((taps, taps), (0, 0)))
+    # output 4n+p of the oversampled signal is sum_k bank[p, k] x[n - k], centred (taps/2 - 1/8)
+    # samples late: n = c + taps/2 - 1 and c + taps/2 cover the span around candidate c
+    for shift in (taps // 2 - 1, taps // 2):
+        lags = shift - np.arange(taps) + taps  # padded index of x[c + shift - k]
+        for chunk in np.array_split(candidates, max(1, len(candidates) // 200_000)):
+            index = chunk[:, None] + lags[None, :]
+            for channel in range(x.shape[1]):
+                values = padded[index, channel] @ bank.T  # (candidates, oversample)
+                peaks[chunk] = np.maximum(peaks[chunk], np.abs(values).max(axis=1))
+    return peaks
 
 
 def true_peak_dbtp(audio: np.ndarray, sample_rate: int, oversample: int = 4) -> float:
-    """True peak (dBTP): the highest absolute sample after ``oversample``-times polyphase upsampling."""
-    upsampled = resample_poly(_as_2d(audio), oversample, 1, axis=0)
-    peak = float(np.max(np.abs(upsampled))) if upsampled.size else 0.0
-    return 20.0 * np.log10(max(peak, 1e-12))
+    """True peak (dBTP) of the ``oversample``-times oversampled signal."""
+    peaks = sample_true_peaks(audio, oversample)
+    return 20.0 * np.log10(max(float(peaks.max()) if peaks.size else 0.0, 1e-12))
 
 
 def segment_loudness(audio: np.ndarray, sample_rate: int, bounds_s: list[tuple[float, float]]) -> list[float]:
@@ -55,21 +118,46 @@ def segment_loudness(audio: np.ndarray, sample_rate: int, bounds_s: list[tuple[f
     return values
 
 
-def rank_correlation(a: list[float], b: list[float]) -> float:
-    """Spearman's rho; 1.0 when the plan is flat and so is the measurement, 0.0 when undefined."""
+def tolerant_ranks(values: list[float], tolerance: float) -> np.ndarray:
+    """Ranks where neighbours (in sorted order) closer than ``tolerance`` share one averaged rank."""
+    order = np.argsort(values, kind="stable")
+    ranks = np.empty(len(values))
+    group = [order[0]]
+    position = 0
+    for previous, current in zip(order, order[1:]):
+        if values[current] - values[previous] < tolerance or values[current] == values[previous]:
+            group.append(current)
+            continue
+        ranks[group] = position + (len(group) + 1) / 2
+        position += len(group)
+        group = [current]
+    ranks[group] = position + (len(group) + 1) / 2
+    return ranks
+
+
+def rank_correlation(a: list[float], b: list[float], tolerance_a: float = 0.0, tolerance_b: float = 0.0) -> float:
+    """Spearman's rho (Pearson on ranks), counting values closer than a tolerance as ties; 1.0 when
+    both sides are all ties (a flat plan played flat), 0.0 when only one side is."""
     if len(a) < 2:
         return 1.0
-    if np.ptp(a) == 0:
-        return 1.0 if np.ptp(b) < 1.0 else 0.0
-    rho = spearmanr(a, b).statistic
-    return float(rho) if np.isfinite(rho) else 0.0
+    ra, rb = tolerant_ranks(list(a), tolerance_a), tolerant_ranks(list(b), tolerance_b)
+    flat_a, flat_b = np.ptp(ra) == 0, np.ptp(rb) == 0
+    if flat_a or flat_b:
+        return 1.0 if flat_a and flat_b else 0.0
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+ENERGY_TIE = 0.05  # planned energies closer than this are one level (the arrangement has three)
+LOUDNESS_TIE_LU = 0.5  # section loudness closer than this is not an audible difference
 
 
 def energy_loudness_correlation(energies: list[float], bounds_s: list[tuple[float, float]], audio: np.ndarray,
                                 sample_rate: int) -> tuple[float, list[float]]:
-    """Rank correlation of planned energy per section with measured loudness per section."""
+    """Rank correlation of planned energy per section with measured loudness (LUFS) per section;
+    differences below ENERGY_TIE / LOUDNESS_TIE_LU count as ties, so that intro 0.37 vs outro 0.39
+    played 0.1 LU apart in the "wrong" order is not scored as a rank inversion."""
     loudness = segment_loudness(audio, sample_rate, bounds_s)
-    return rank_correlation(energies, loudness), loudness
+    return rank_correlation(energies, loudness, ENERGY_TIE, LOUDNESS_TIE_LU), loudness
 
 
 def pitch_track(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
@@ -157,15 +245,15 @@ def measure_quality(ctx, master: np.ndarray, vocal: np.ndarray | None, sample_ra
 
 
 def symbolic_metrics(ctx) -> dict[str, float | None]:
-    """melody_in_key, syllable_alignment, stress_on_strong_beats, rhyme_adherence from the symbolic
-    metrics module; until it exists, in-key and alignment are counted here and the rest are None."""
+    """melody_in_key, syllable_alignment, stress_on_strong_beats, rhyme_adherence from
+    ``music.metrics_symbolic``; if that module is absent, in-key and alignment are counted here."""
     try:
-        from music import metrics_symbolic
+        from music.metrics_symbolic import symbolic_metrics as measure
     except ImportError:
-        metrics_symbolic = None
-    if metrics_symbolic is not None and hasattr(metrics_symbolic, "symbolic_metrics"):
-        return dict(metrics_symbolic.symbolic_metrics(ctx))
-    return _fallback_symbolic(ctx)
+        return _fallback_symbolic(ctx)
+    found = measure(ctx)
+    return {name: getattr(found, name) for name in
+            ("melody_in_key", "syllable_alignment", "stress_on_strong_beats", "rhyme_adherence")}
 
 
 _MODES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10), "dorian": (0, 2, 3, 5, 7, 9, 10),

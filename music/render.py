@@ -228,3 +228,8 @@ class FluidSynthRenderer:
 
     def compensate(self, artifacts: list[Artifact], store: ArtifactStore) -> list[str]:
         return compensate_artifacts(artifacts, store)
+
+
+def providers() -> list[FluidSynthRenderer]:
+    """The render providers (read by the provider registry)."""
+    return [FluidSynthRenderer()]

@@ -189,7 +189,7 @@ class FormantSinger(_VocalsProvider):
 
     name = "formant"
     version = "1"
-    capabilities = frozenset({"voices:alto,tenor", "deterministic", "license:own"})
+    capabilities = frozenset({"sung-only", "voices:alto,tenor", "deterministic", "license:own"})
 
     def sing(self, notes, voice, style, duration_s, seed):
         from music.vocals_formant import sing_formant
@@ -197,8 +197,8 @@ class FormantSinger(_VocalsProvider):
         return sing_formant(notes, voice, style, duration_s, seed, self.sample_rate)
 
 
-def vocal_providers() -> list[_VocalsProvider]:
-    """Every vocals provider usable on this machine, preferred first."""
+def providers() -> list[_VocalsProvider]:
+    """Every vocals provider usable on this machine, preferred first (read by the provider registry)."""
     providers: list[_VocalsProvider] = [FormantSinger()]
     try:
         from music.vocals_espeak import EspeakWorldSinger, espeak_available

@@ -84,12 +84,11 @@ def tiny_context(store: ArtifactStore, namespace: str, voice: str = "alto", genr
         for name, start, _, _ in _bars():
             if name not in LINES:
                 continue
-            lines = []
+            lines, beat = [], start
             for li, line in enumerate(LINES[name]):
                 sylls = [Syllable(text=t, word=w, stress=1 if any(p.endswith("1") for p in ph) else 0, phonemes=ph)
                          for t, w, ph in line]
                 lines.append(LyricLine(text=" ".join(t for t, _, _ in line), syllables=sylls, rhyme="A"))
-                beat = start + 6 * li
                 for si, pitch in enumerate(MELODY[name][li]):
                     length = 1.0 if si < len(line) - 1 else 2.0
                     notes.append(Note(pitch=pitch - (12 if voice == "tenor" else 0), start_beat=beat, beats=length,
@@ -99,6 +98,10 @@ def tiny_context(store: ArtifactStore, namespace: str, voice: str = "alto", genr
         ctx = ctx.model_copy(update={"lyrics": LyricsSection(source="generated", sections=sections)})
         low, high = (53, 74) if voice == "alto" else (48, 69)
         ctx = ctx.model_copy(update={"melody": MelodySection(notes=notes, low=low, high=high, sung=True)})
+    else:  # an instrumental gets a lead line with no syllables
+        lead = [Note(pitch=72 + (i % 3) * 2, start_beat=4.0 + 2 * i, beats=2.0, velocity=90, section="verse1")
+                for i in range(6)]
+        ctx = ctx.model_copy(update={"melody": MelodySection(notes=lead, low=62, high=86, sung=False)})
     return ctx.model_copy(update={"arrangement": _arrangement(store, namespace, chord_list)})
 
 

@@ -1,0 +1,62 @@
+"""Render stage: every arrangement track becomes a stem, deterministically, with the chosen SoundFont."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from music.artifacts import LocalArtifactStore
+from music.errors import StageError
+from music.render import SMALL_SOUNDFONT, FluidSynthRenderer, read_audio, soundfont_path
+from tests.unit.music.audio_songs import tiny_context
+
+
+@pytest.fixture()
+def store(tmp_path):
+    return LocalArtifactStore(tmp_path / "artifacts")
+
+
+def test_each_track_becomes_a_stem_of_the_song_length(store):
+    ctx = tiny_context(store, "song1", instrumental=True)
+    section = FluidSynthRenderer(soundfont=SMALL_SOUNDFONT).run(ctx, store, "song1")
+    assert [a.name for a in section.stems] == ["stem-drums.wav", "stem-bass.wav", "stem-chords.wav", "stem-pad.wav"]
+    assert section.soundfont == "TimGM6mb.sf2" and section.sample_rate == 44100
+    lengths = set()
+    for artifact in section.stems:
+        audio, rate = read_audio(store, artifact)
+        assert rate == 44100 and audio.shape[1] == 2
+        assert np.abs(audio).max() > 0.01, f"{artifact.name} is silent"
+        lengths.add(len(audio))
+    assert len(lengths) == 1
+    assert 18.0 <= lengths.pop() / 44100 <= 20.0
+
+
+def test_render_is_deterministic(store):
+    ctx = tiny_context(store, "song1", instrumental=True)
+    first = FluidSynthRenderer(soundfont=SMALL_SOUNDFONT).run(ctx, store, "song1")
+    second = FluidSynthRenderer(soundfont=SMALL_SOUNDFONT).run(ctx, store, "song1")
+    assert [a.sha256 for a in first.stems] == [a.sha256 for a in second.stems]
+
+
+def test_soundfont_setting(monkeypatch, tmp_path):
+    monkeypatch.setenv("CADENZA_SOUNDFONT", str(SMALL_SOUNDFONT))
+    assert soundfont_path() == SMALL_SOUNDFONT
+    monkeypatch.setenv("CADENZA_SOUNDFONT", str(tmp_path / "missing.sf2"))
+    with pytest.raises(StageError) as error:
+        soundfont_path()
+    assert error.value.code == "soundfont_missing" and "CADENZA_SOUNDFONT" in error.value.message
+
+
+def test_compensation_deletes_the_stems(store):
+    ctx = tiny_context(store, "song1", instrumental=True)
+    renderer = FluidSynthRenderer(soundfont=SMALL_SOUNDFONT)
+    section = renderer.run(ctx, store, "song1")
+    assert sorted(renderer.compensate(section.stems, store)) == sorted(a.uri for a in section.stems)
+    assert renderer.compensate(section.stems, store) == []
+
+
+def test_render_needs_the_arrangement(store):
+    ctx = tiny_context(store, "song1").model_copy(update={"arrangement": None})
+    with pytest.raises(StageError) as error:
+        FluidSynthRenderer(soundfont=SMALL_SOUNDFONT).run(ctx, store, "song1")
+    assert error.value.code == "missing_input"
