@@ -49,11 +49,14 @@ def rhyme_scheme(lines: int, rng: random.Random) -> str:
 
 
 def theme_phrases(theme: str) -> list[str]:
-    """Singable phrases taken from the theme: content words and adjacent pairs of them."""
-    words = [w for w in tokenize(theme) if w not in bank.STOPWORDS and len(line_syllables(w)) <= 3]
-    phrases = list(dict.fromkeys(words[:3]))
-    phrases += [f"{a} {b}" for a, b in zip(words, words[1:])][:2]
-    return phrases or ["you"]
+    """Singable phrases taken from the theme: the whole theme when short, pairs of adjacent content
+    words, and single content words with an article."""
+    tokens = tokenize(theme)
+    content = [w for w in tokens if w not in bank.STOPWORDS and len(line_syllables(w)) <= 3]
+    phrases = [" ".join(tokens)] if 0 < len(line_syllables(theme)) <= 5 else []
+    phrases += [f"{a} {b}" for a, b in zip(tokens, tokens[1:]) if a in content and b in content][:2]
+    phrases += [f"the {w}" for w in content[:3]]
+    return list(dict.fromkeys(phrases)) or ["you"]
 
 
 class LyricWriter:
@@ -76,6 +79,7 @@ class LyricWriter:
                 n = len(_shape(lead)) + len(_shape(mid))
                 self.fillers.setdefault(n, []).append((lead, mid))
         self.used_openers: set[str] = set()
+        self.last_opener = ""
         self.used_ends: set[str] = set()
         self.used_families: set[str] = set()
 
@@ -91,14 +95,17 @@ class LyricWriter:
         self.rng.shuffle(items)
         return [i for i in items if i not in used] + [i for i in items if i in used]
 
-    def line(self, syllables: int, family: str, taken: set[str], theme: bool = False) -> tuple[str, str]:
-        """A line of exactly ``syllables`` syllables ending on an untaken word of the rhyme family."""
+    def line(self, syllables: int, family: str, taken: set[str], theme: bool = False,
+             avoid: frozenset[str] = frozenset()) -> tuple[str, str]:
+        """A line of exactly ``syllables`` syllables ending on an untaken word of the rhyme family;
+        openers in ``avoid`` (already in this section) are not reused."""
         ends = self._ordered([w for w in self.families[family] if w not in taken], self.used_ends)
-        openers = self._ordered(self.openers, self.used_openers)
+        openers = self._ordered([o for o in self.openers if o not in avoid], self.used_openers)
         if theme:
-            openers = self._ordered(self.theme_openers, self.used_openers) + openers
+            openers = self._ordered([o for o in self.theme_openers if o not in avoid], self.used_openers) + openers
         connectors = self._ordered(list(bank.CONNECTORS), set())
-        for allowed in ((0,), (0, 1), (0, 1, 2)):  # plain lines first, then a lead filler, then any
+        passes = ((0,), (0, 1), (0, 1, 2), (0, 1, 2, 3))  # plain, lead filler, any filler, any noun bare
+        for allowed in passes:
             for end in ends:
                 n_end = len(_shape(end))
                 for opener in openers:
@@ -108,11 +115,13 @@ class LyricWriter:
                         for lead, mid in self.fillers.get(need, []):
                             if (2 if mid else 1 if lead else 0) not in allowed:
                                 continue
-                            if connector.endswith(" a") or connector == "a":
-                                if end[0] in "aeiou":
-                                    continue
+                            if connector.endswith(" a") and end[0] in "aeiou":
+                                continue
+                            if connector in bank.BARE_CONNECTORS and end not in bank.MASS_NOUNS and 3 not in allowed:
+                                continue
                             text = " ".join(p for p in (lead, opener, mid, connector, end) if p)
                             if fits(list(_shape(text)), LINE_SLOTS):
+                                self.last_opener = opener
                                 self.used_openers.add(opener)
                                 self.used_ends.add(end)
                                 return text[0].upper() + text[1:], end
@@ -120,14 +129,24 @@ class LyricWriter:
 
     def section(self, slots: list[int], theme_line: int | None) -> SectionLyrics:
         scheme = rhyme_scheme(len(slots), self.rng)
-        families = {letter: self.family(scheme.count(letter)) for letter in dict.fromkeys(scheme)}
-        taken: dict[str, set[str]] = {letter: set() for letter in families}
-        lines = []
-        for i, (count, letter) in enumerate(zip(slots, scheme)):
-            text, end = self.line(count, families[letter], taken[letter], theme=i == theme_line)
-            taken[letter].add(end)
-            lines.append(LyricLine(text=text, syllables=line_syllables(text), rhyme=letter))
-        return SectionLyrics(section="", lines=lines, rhyme_scheme=scheme)
+        failed: StageError | None = None
+        for _ in range(8):  # a rhyme family that cannot fill a slot is swapped for another
+            families = {letter: self.family(scheme.count(letter)) for letter in dict.fromkeys(scheme)}
+            taken: dict[str, set[str]] = {letter: set() for letter in families}
+            lines, openers = [], set()
+            try:
+                for i, (count, letter) in enumerate(zip(slots, scheme)):
+                    text, end = self.line(count, families[letter], taken[letter], theme=i == theme_line,
+                                          avoid=frozenset(openers))
+                    openers.add(self.last_opener)
+                    taken[letter].add(end)
+                    lines.append(LyricLine(text=text, syllables=line_syllables(text), rhyme=letter))
+            except StageError as exc:
+                failed = exc
+                continue
+            return SectionLyrics(section="", lines=lines, rhyme_scheme=scheme)
+        assert failed is not None
+        raise failed
 
 
 def write_lyrics(plan: PlanSection, theme: str) -> LyricsSection:

@@ -135,7 +135,7 @@ def _syllable_slots(parts: list[_Part], b: Blend, tempo: float, rng: random.Rand
     slots: dict[str, list[int]] = {}
     for p in parts:
         if p.vocal and p.kind not in slots:
-            pair = [min(11, max(4, rng.randint(lo, hi))) for _ in range(2)]
+            pair = [min(10, max(4, rng.randint(lo, hi))) for _ in range(2)]
             slots[p.kind] = [pair[i % 2] for i in range(p.lines)]
     return slots
 

@@ -34,8 +34,8 @@ CONNECTORS: tuple[str, ...] = (
     "in the", "into the", "through the", "under the", "across the", "beyond the", "toward the", "to the",
     "by the", "on the", "from the", "like the", "for the", "with the", "in my", "in your", "like a",
     "through my", "inside the", "out in the", "down by the", "all through the", "up to the", "close to the",
-    "far from the", "back to the", "here in the", "out of the", "over the", "after the", "the", "my",
-    "your", "a", "our",
+    "far from the", "back to the", "here in the", "out of the", "over the", "after the", "like", "in", "through",
+    "for",
 )
 
 OPENERS: dict[str, tuple[str, ...]] = {
@@ -61,6 +61,13 @@ OPENERS: dict[str, tuple[str, ...]] = {
         "we're waiting", "I'm walking", "we'll meet again", "I know", "we're home",
     ),
 }
+
+BARE_CONNECTORS = frozenset({"like", "in", "through", "for"})
+"""Connectors without an article; they only lead into the uncountable nouns below."""
+MASS_NOUNS = frozenset(
+    """fire love gold time light rain smoke dust rust glory motion silence sorrow summer winter spring space
+    grace pain shame pride air sand fun desire ash dread""".split()
+)
 
 THEME_OPENERS: tuple[str, ...] = (
     "dreaming of {t}", "we're chasing {t}", "{t} is calling", "I think of {t}", "remember {t}",

@@ -34,3 +34,28 @@ def test_stages_without_providers_are_skipped():
     result = compose(request("folk-lofi"), store(), "skip", router=ProviderRouter(registry))
     assert result.skipped == ["vocals", "render", "master"]
     assert result.context.arrangement is not None
+
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from composition.models import GENRES, CompositionRequest, GenreWeight, Mood
+from music.metrics_symbolic import symbolic_metrics
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    genres=st.lists(st.sampled_from(GENRES), min_size=1, max_size=3, unique=True),
+    valence=st.floats(-1, 1), arousal=st.floats(0, 1), duration=st.floats(15, 90),
+    seed=st.integers(0, 2**31 - 1), instrumental=st.booleans(),
+)
+def test_any_request_meets_the_symbolic_bar(genres, valence, arousal, duration, seed, instrumental):
+    weights = [round(1 / len(genres), 6)] * len(genres)
+    weights[-1] = round(1 - sum(weights[:-1]), 6)
+    req = CompositionRequest(mood=Mood(valence=valence, arousal=arousal), duration_s=duration, seed=seed,
+                             genres=[GenreWeight(genre=g, weight=w) for g, w in zip(genres, weights)],
+                             theme="the last train home", instrumental=instrumental)
+    m = symbolic_metrics(compose(req, store(), "prop", only=SYMBOLIC_STAGES).context)
+    assert m.melody_in_key >= 0.95 and m.duration_error <= 0.05
+    if not instrumental:
+        assert m.syllable_alignment == 1.0 and m.stress_on_strong_beats >= 0.9 and m.rhyme_adherence >= 0.9
