@@ -14,6 +14,8 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pedalboard as pb
@@ -119,7 +121,7 @@ def true_peak_limit(audio: np.ndarray, sample_rate: int, ceiling_dbtp: float, wi
     need = np.minimum(1.0, ceiling / np.maximum(peak, 1e-12))
     width = max(3, int(window_ms / 1000 * sample_rate) | 1)
     gain = uniform_filter1d(minimum_filter1d(need, width, mode="nearest"), width, mode="nearest")
-    return audio * gain[:, None]
+    return audio * gain.astype(audio.dtype)[:, None]
 
 
 def finalize(audio: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS,
@@ -137,17 +139,23 @@ def finalize(audio: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LU
     return out, integrated_lufs(out, sample_rate), true_peak_dbtp(out, sample_rate)
 
 
-def mix(stems: dict[str, np.ndarray], vocal: np.ndarray | None, sample_rate: int, style: MixStyle,
+def mix(stems: Iterable[tuple[str, np.ndarray]], vocal: np.ndarray | None, sample_rate: int, style: MixStyle,
         vocal_send: float) -> np.ndarray:
-    """Balanced, coloured, compressed stereo mix (before loudness and limiting)."""
-    frames = max([len(a) for a in stems.values()] + ([len(vocal)] if vocal is not None else []))
-    tracks = {name: _stereo(_fit(audio, frames)) for name, audio in stems.items()}
+    """Balanced, coloured, compressed stereo mix (before loudness and limiting). ``stems`` may be a
+    generator: each stem is balanced and summed as it arrives, so one stem is in memory at a time."""
+    bus: np.ndarray | None = None
+    for name, audio in stems:
+        audio = _stereo(audio)
+        if bus is not None and len(audio) != len(bus):
+            frames = max(len(audio), len(bus))
+            audio, bus = _fit(audio, frames), _fit(bus, frames)
+        balanced = balance({name: audio}, sample_rate, style)[name]
+        bus = balanced if bus is None else np.add(bus, balanced, out=bus)
+    if bus is None:
+        raise stage_error("no_stems", "there is nothing to mix")
+    bus = instrument_bus(bus, sample_rate, style)
     if vocal is not None:
-        tracks["vocals"] = _stereo(_fit(vocal, frames))
-    balanced = balance(tracks, sample_rate, style)
-    vocals = balanced.pop("vocals", None)
-    bus = instrument_bus(sum(balanced.values()), sample_rate, style)
-    if vocals is not None:
+        vocals = balance({"vocals": _stereo(_fit(vocal, len(bus)))}, sample_rate, style)["vocals"]
         bus = bus + vocal_bus(vocals, sample_rate, vocal_send)
     return bus_compress(widen(bus, style.stereo_width), sample_rate, style)
 
@@ -208,30 +216,34 @@ class PedalboardMaster:
         if ctx.render is None or ctx.plan is None:
             raise stage_error("missing_input", "master needs the plan and render sections")
         sample_rate = ctx.render.sample_rate
-        stems = {}
-        for artifact in ctx.render.stems:
-            audio, rate = read_audio(store, artifact)
-            if rate != sample_rate:
-                raise stage_error("sample_rate_mismatch", f"{artifact.name} is {rate} Hz, render says {sample_rate}")
-            stems[artifact.name] = audio
+
+        def stems():
+            for artifact in ctx.render.stems:
+                audio, rate = read_audio(store, artifact)
+                if rate != sample_rate:
+                    raise stage_error("sample_rate_mismatch", f"{artifact.name} is {rate} Hz, render says {sample_rate}")
+                yield artifact.name, audio
+
         vocal = None
         if ctx.vocals is not None:
             vocal, rate = read_audio(store, ctx.vocals.audio)
             if rate != sample_rate:
                 vocal = resample_poly(vocal, sample_rate, rate, axis=0).astype(np.float32)
         style = mix_style(ctx.plan.genres)
-        mixed = mix(stems, vocal, sample_rate, style, vocal_style(ctx.plan.genres).reverb_send)
+        mixed = mix(stems(), vocal, sample_rate, style, vocal_style(ctx.plan.genres).reverb_send)
         mixed = trim_tail(mixed, sample_rate, ctx.plan.duration_s)
         master, lufs, peak = finalize(mixed, sample_rate)
-        outputs = [store.put(namespace, name, data, _MEDIA[name.rsplit(".", 1)[1]])
-                   for name, data in encode(master, sample_rate).items()]
+        with ThreadPoolExecutor(max_workers=1) as pool:  # LAME runs in native code beside the metrics
+            encoded = pool.submit(encode, master, sample_rate)
+            metrics = measure_quality(ctx, master, vocal, sample_rate, lufs, peak)
+            outputs = [store.put(namespace, name, data, _MEDIA[name.rsplit(".", 1)[1]])
+                       for name, data in encoded.result().items()]
         text = lyrics_text(ctx)
         if text:
             outputs.append(store.put(namespace, "lyrics.txt", text.encode(), "text/plain"))
         if ctx.arrangement is not None:
             outputs.append(store.put(namespace, "song.mid", store.get(ctx.arrangement.midi.uri), "audio/midi"))
         duration = len(master) / sample_rate
-        metrics = measure_quality(ctx, master, vocal, sample_rate, lufs, peak)
         return MasterSection(outputs=outputs, integrated_lufs=lufs, true_peak_dbtp=peak, duration_s=duration,
                              metrics=metrics)
 

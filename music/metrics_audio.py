@@ -19,7 +19,7 @@ PITCH_FRAME_MS = 5.0
 
 
 def _as_2d(audio: np.ndarray) -> np.ndarray:
-    audio = np.asarray(audio, dtype=np.float64)
+    audio = np.asarray(audio)
     return audio[:, None] if audio.ndim == 1 else audio
 
 
@@ -72,7 +72,7 @@ def sample_true_peaks(audio: np.ndarray, oversample: int = 4, headroom_db: float
     """Per sample, the largest |value| of the 4x-oversampled signal between it and the next sample
     (max over channels). Only samples within ``headroom_db`` of the loudest one are interpolated: an
     inter-sample peak does not rise that far above its neighbours in band-limited audio."""
-    x = np.asarray(audio, dtype=np.float64)
+    x = np.asarray(audio)
     x = x[:, None] if x.ndim == 1 else x
     level = np.abs(x).max(axis=1)
     peaks = level.copy()
@@ -89,7 +89,7 @@ def sample_true_peaks(audio: np.ndarray, oversample: int = 4, headroom_db: float
         for chunk in np.array_split(candidates, max(1, len(candidates) // 200_000)):
             index = chunk[:, None] + lags[None, :]
             for channel in range(x.shape[1]):
-                values = padded[index, channel] @ bank.T  # (candidates, oversample)
+                values = padded[index, channel].astype(np.float64) @ bank.T  # (candidates, oversample)
                 peaks[chunk] = np.maximum(peaks[chunk], np.abs(values).max(axis=1))
     return peaks
 
@@ -101,19 +101,12 @@ def true_peak_dbtp(audio: np.ndarray, sample_rate: int, oversample: int = 4) -> 
 
 
 def segment_loudness(audio: np.ndarray, sample_rate: int, bounds_s: list[tuple[float, float]]) -> list[float]:
-    """Loudness (LUFS) of each (start, end) span; spans too short to gate use their K-weighted mean."""
-    import pyloudnorm
-
-    meter = pyloudnorm.Meter(sample_rate)
+    """Integrated loudness (LUFS) of each (start, end) span; -70 for a span too short or silent."""
     audio = _as_2d(audio)
     values = []
     for start, end in bounds_s:
         chunk = audio[int(start * sample_rate):int(end * sample_rate)]
-        if len(chunk) < int(0.5 * sample_rate):
-            values.append(-70.0)
-            continue
-        with np.errstate(divide="ignore"):
-            value = meter.integrated_loudness(chunk)
+        value = integrated_lufs(chunk, sample_rate) if len(chunk) >= int(0.5 * sample_rate) else float("-inf")
         values.append(float(value) if np.isfinite(value) else -70.0)
     return values
 
@@ -160,16 +153,41 @@ def energy_loudness_correlation(energies: list[float], bounds_s: list[tuple[floa
     return rank_correlation(energies, loudness, ENERGY_TIE, LOUDNESS_TIE_LU), loudness
 
 
-def pitch_track(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
-    """(times s, f0 Hz with 0 for unvoiced) of a mono signal, WORLD DIO refined by StoneMask."""
+def pitch_track(audio: np.ndarray, sample_rate: int, spans_s: list[tuple[float, float]] | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(times s, f0 Hz with 0 for unvoiced) of a mono signal, WORLD DIO refined by StoneMask.
+
+    With ``spans_s`` only those stretches are analysed (the rest reads as unvoiced): the sung
+    phrases of a song, which saves most of the cost on a long song with rests."""
     import pyworld
 
     mono = _as_2d(audio).mean(axis=1)
     x = resample_poly(mono, PITCH_RATE, sample_rate) if sample_rate != PITCH_RATE else mono
     x = np.ascontiguousarray(x, dtype=np.float64)
-    f0, times = pyworld.dio(x, PITCH_RATE, f0_floor=70.0, f0_ceil=1000.0, frame_period=PITCH_FRAME_MS)
-    f0 = pyworld.stonemask(x, f0, times, PITCH_RATE)
+    hop = PITCH_FRAME_MS / 1000
+    times = np.arange(int(len(x) / PITCH_RATE / hop) + 1) * hop
+    f0 = np.zeros_like(times)
+    for start, end in spans_s if spans_s is not None else [(0.0, len(x) / PITCH_RATE)]:
+        first = max(int(start / hop), 0)
+        chunk = x[int(first * hop * PITCH_RATE):int(end * PITCH_RATE)]
+        if len(chunk) < PITCH_RATE // 10:
+            continue
+        part, part_times = pyworld.dio(chunk, PITCH_RATE, f0_floor=70.0, f0_ceil=1000.0, frame_period=PITCH_FRAME_MS)
+        part = pyworld.stonemask(chunk, part, part_times, PITCH_RATE)
+        n = min(len(part), len(f0) - first)
+        f0[first:first + n] = part[:n]
     return times, f0
+
+
+def note_spans(notes: list[tuple[int, float, float]], pad_s: float = 0.15, gap_s: float = 0.5) -> list[tuple[float, float]]:
+    """Sung stretches: the notes' spans padded and merged where they are closer than ``gap_s``."""
+    spans: list[list[float]] = []
+    for _, start, end in sorted(notes, key=lambda n: n[1]):
+        if spans and start - pad_s <= spans[-1][1] + gap_s:
+            spans[-1][1] = max(spans[-1][1], end + pad_s)
+        else:
+            spans.append([max(start - pad_s, 0.0), end + pad_s])
+    return [(a, b) for a, b in spans]
 
 
 @dataclass(frozen=True)
@@ -198,7 +216,7 @@ def note_pitch_errors(times: np.ndarray, f0: np.ndarray, notes: list[tuple[int, 
 def vocal_pitch_error_cents(audio: np.ndarray, sample_rate: int, notes: list[tuple[int, float, float]]) -> float:
     """Median over notes of |median measured pitch - note pitch| in cents; a note with no voiced frame
     counts as a 100-cent miss, so a silent or unpitched vocal cannot pass."""
-    times, f0 = pitch_track(audio, sample_rate)
+    times, f0 = pitch_track(audio, sample_rate, note_spans(notes))
     errors = [abs(n.measured_cents) if n.measured_cents is not None else 100.0
               for n in note_pitch_errors(times, f0, notes)]
     return float(np.median(errors)) if errors else float("nan")

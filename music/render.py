@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import io
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,17 +99,16 @@ def _new_synth(soundfont: Path, sample_rate: int):
     return synth, sfid
 
 
-def _write_float(synth, frames: int) -> np.ndarray:
+def _write_float(synth, out: np.ndarray, start: int, stop: int) -> None:
+    """Render frames [start, stop) of ``out`` (float32, (frames, 2), C-contiguous) in place."""
     import fluidsynth
 
     write = fluidsynth._fl.fluid_synth_write_float
     write.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
                       ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
-    out = np.zeros((frames, 2), dtype=np.float32)
-    ptr = out.ctypes.data
-    if frames:
-        write(synth.synth, frames, ptr, 0, 2, ptr, 1, 2)
-    return out
+    if stop > start:
+        ptr = out.ctypes.data + start * 2 * out.itemsize
+        write(synth.synth, stop - start, ptr, 0, 2, ptr, 1, 2)
 
 
 # ---------------------------------------------------------------- rendering
@@ -150,12 +150,12 @@ def _render_with(synth, sfid: int, instrument, total_frames: int, sample_rate: i
             synth.program_select(channel, sfid, 128, 0)
     else:
         synth.program_select(channel, sfid, 0, instrument.program)
-    chunks: list[np.ndarray] = []
+    out = np.zeros((total_frames, 2), dtype=np.float32)
     cursor = 0
     for sample, _, action in _track_events(instrument, channel, sample_rate):
         sample = min(sample, total_frames)
         if sample > cursor:
-            chunks.append(_write_float(synth, sample - cursor))
+            _write_float(synth, out, cursor, sample)
             cursor = sample
         kind = action[0]
         if kind == "on":
@@ -166,23 +166,26 @@ def _render_with(synth, sfid: int, instrument, total_frames: int, sample_rate: i
             synth.cc(*action[1:])
         else:
             synth.pitch_bend(action[1], action[2] - 8192)
-    if total_frames > cursor:
-        chunks.append(_write_float(synth, total_frames - cursor))
-    return np.concatenate(chunks) if chunks else np.zeros((total_frames, 2), np.float32)
+    _write_float(synth, out, cursor, total_frames)
+    return out
 
 
-def render_midi(midi_bytes: bytes, soundfont: Path, sample_rate: int = SAMPLE_RATE) -> list[Stem]:
-    """Render every track of a MIDI file to a stem; all stems share one length (song + tail)."""
+def iter_stems(midi_bytes: bytes, soundfont: Path, sample_rate: int = SAMPLE_RATE) -> Iterator[Stem]:
+    """Render the tracks of a MIDI file one at a time (one stem in memory at once); all stems share
+    one length (song + tail)."""
     import pretty_midi
 
     midi = pretty_midi.PrettyMIDI(io.BytesIO(midi_bytes))
     total_frames = int(round((midi.get_end_time() + TAIL_S) * sample_rate))
-    stems: list[Stem] = []
     used: set[str] = set()
     for index, instrument in enumerate(midi.instruments):
         name = _stem_name(instrument.name or ("drums" if instrument.is_drum else f"track{index}"), used)
-        stems.append(Stem(name, render_track(instrument, total_frames, soundfont, sample_rate)))
-    return stems
+        yield Stem(name, render_track(instrument, total_frames, soundfont, sample_rate))
+
+
+def render_midi(midi_bytes: bytes, soundfont: Path, sample_rate: int = SAMPLE_RATE) -> list[Stem]:
+    """Every track of a MIDI file as a stem."""
+    return list(iter_stems(midi_bytes, soundfont, sample_rate))
 
 
 def _stem_name(raw: str, used: set[str]) -> str:
@@ -194,7 +197,7 @@ def _stem_name(raw: str, used: set[str]) -> str:
     return name
 
 
-def store_stems(stems: list[Stem], store: ArtifactStore, namespace: str, sample_rate: int) -> list[Artifact]:
+def store_stems(stems: Iterable[Stem], store: ArtifactStore, namespace: str, sample_rate: int) -> list[Artifact]:
     """Store each stem as ``stem-<name>.wav`` (24-bit; a stem that would clip is scaled under 0 dBFS)."""
     artifacts = []
     for stem in stems:
@@ -220,10 +223,10 @@ class FluidSynthRenderer:
         if ctx.arrangement is None:
             raise stage_error("missing_input", "render needs the arrangement section")
         soundfont = self._soundfont or soundfont_path()
-        stems = render_midi(store.get(ctx.arrangement.midi.uri), soundfont, self.sample_rate)
-        if not stems:
-            raise stage_error("empty_arrangement", "the arrangement MIDI has no tracks")
+        stems = iter_stems(store.get(ctx.arrangement.midi.uri), soundfont, self.sample_rate)
         artifacts = store_stems(stems, store, namespace, self.sample_rate)
+        if not artifacts:
+            raise stage_error("empty_arrangement", "the arrangement MIDI has no tracks")
         return RenderSection(stems=artifacts, sample_rate=self.sample_rate, soundfont=soundfont.name)
 
     def compensate(self, artifacts: list[Artifact], store: ArtifactStore) -> list[str]:
