@@ -1,0 +1,70 @@
+"""The Cadenza HTTP API: ``create_app()`` builds it (uvicorn: ``api.app:create_app --factory``)."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from api import problems, routes_artifacts, routes_compositions, routes_events, routes_health
+from api.middleware import BodyLimit, Metrics
+from api.ratelimit import RateLimiter
+from api.settings import ApiSettings
+from api.tenancy import KeyVerifier
+from infra.database import make_engine, make_session_factory
+from music.artifacts import LocalArtifactStore
+
+STATIC = Path(__file__).resolve().parent / "static"
+log = logging.getLogger("cadenza.api")
+
+
+class LazyAdmin:
+    """One Kafka AdminClient for readiness checks, made on first use (the API starts without Kafka)."""
+
+    def __init__(self, bootstrap_servers: str) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self._admin = None
+
+    def __call__(self):
+        if self._admin is None:
+            from confluent_kafka.admin import AdminClient
+
+            self._admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "socket.timeout.ms": 2000})
+        return self._admin
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    settings = settings or ApiSettings()
+    engine = make_engine(settings.database_url, pool_size=20, max_overflow=20)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="Cadenza API", version="2.0.0", lifespan=lifespan,
+                  description="Compose songs: submit a request, follow its progress, download the result. "
+                              "Authenticate with `X-API-Key` or `Authorization: Bearer`; errors are RFC 9457 "
+                              "problem details.")
+    app.state.settings = settings
+    app.state.sessions = make_session_factory(engine)
+    app.state.keys = KeyVerifier(app.state.sessions, settings.key_cache_s)
+    app.state.limiter = RateLimiter()
+    app.state.store = LocalArtifactStore(settings.artifact_dir)
+    app.state.kafka_admin = LazyAdmin(settings.bootstrap_servers)
+    problems.install(app)
+    for module in (routes_compositions, routes_events, routes_artifacts, routes_health):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(Metrics)
+    return app

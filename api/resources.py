@@ -1,0 +1,121 @@
+"""The API's request and response bodies (separate from the domain: ``XCreate`` in, ``XPublic`` out).
+
+Enumerations come from the domain's constants, so the OpenAPI document lists the genres, moods and
+voices the engine knows; the domain model (CompositionRequest) still makes the final judgement.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from composition.models import GENRES, MOOD_LABELS, VOICES
+
+GenreName = Literal[GENRES]  # type: ignore[valid-type]
+MoodLabel = Literal[tuple(MOOD_LABELS)]  # type: ignore[valid-type]
+VoiceName = Literal[VOICES]  # type: ignore[valid-type]
+Status = Literal["accepted", "running", "cancelling", "completed", "failed", "cancelled"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MoodIn(Strict):
+    valence: float = Field(ge=-1.0, le=1.0, description="-1 sad .. 1 happy")
+    arousal: float = Field(ge=0.0, le=1.0, description="0 calm .. 1 excited")
+
+
+class GenreWeightIn(Strict):
+    genre: GenreName
+    weight: float = Field(gt=0.0, le=1.0)
+
+
+class CompositionCreate(Strict):
+    """A composition request. ``mood`` is a label or valence/arousal; genre weights must sum to 1."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "mood": "happy", "genres": [{"genre": "pop", "weight": 0.7}, {"genre": "funk", "weight": 0.3}],
+        "theme": "a summer road trip", "duration_s": 60, "voice": "alto", "instrumental": False, "seed": 42}]})
+
+    mood: MoodLabel | MoodIn
+    genres: list[GenreWeightIn] = Field(min_length=1, max_length=len(GENRES))
+    theme: str = Field(min_length=1, max_length=200)
+    duration_s: float = Field(ge=15.0, le=600.0)
+    lyrics: str | None = Field(default=None, max_length=5000)
+    voice: VoiceName = "alto"
+    instrumental: bool = False
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+
+
+class Links(BaseModel):
+    self: str
+    events: str
+
+
+class CompositionAccepted(BaseModel):
+    id: uuid.UUID
+    status: Status
+    links: Links
+
+
+class StagePublic(BaseModel):
+    stage: str
+    status: str
+    attempt: int
+    provider: str | None
+    duration_ms: int | None
+    updated_at: datetime
+
+
+class ArtifactPublic(BaseModel):
+    name: str
+    media_type: str
+    size_bytes: int
+    sha256: str
+    url: str
+
+
+class CompositionPublic(BaseModel):
+    id: uuid.UUID
+    status: Status
+    progress: float = Field(description="weighted share of the work done, 0..1 (from the saga)")
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    request: dict[str, Any] | None
+    stages: list[StagePublic]
+    quality: dict[str, Any] | None = Field(description="objective quality metrics of the master, when completed")
+    artifacts: list[ArtifactPublic]
+    error: dict[str, Any] | None
+    duration_ms: int | None = Field(description="accepted to completed, in milliseconds")
+    links: Links
+
+
+class CompositionSummary(BaseModel):
+    id: uuid.UUID
+    status: Status
+    progress: float
+    theme: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CompositionPage(BaseModel):
+    items: list[CompositionSummary]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last page")
+
+
+class FeedbackCreate(Strict):
+    rating: int = Field(ge=1, le=5)
+    tags: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(default_factory=list, max_length=20)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class Accepted(BaseModel):
+    id: uuid.UUID
+    status: str
+    detail: str

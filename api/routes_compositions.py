@@ -1,0 +1,122 @@
+"""/api/v2/compositions: submit, read, list, cancel, rate."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from pydantic import ValidationError
+
+from api import commands
+from api.deps import SessionDep, SessionsDep, SettingsDep, TenantDep, WriterDep
+from api.problems import FieldError, Problem, ProblemDetail, from_validation_error, not_found
+from api.resources import (
+    Accepted,
+    ArtifactPublic,
+    CompositionAccepted,
+    CompositionCreate,
+    CompositionPage,
+    CompositionPublic,
+    CompositionSummary,
+    FeedbackCreate,
+    Links,
+    StagePublic,
+    Status,
+)
+from composition.models import CompositionRequest, Mood
+from readmodel import queries
+
+PREFIX = "/api/v2/compositions"
+router = APIRouter(prefix=PREFIX, tags=["compositions"])
+
+PROBLEMS = {status: {"model": ProblemDetail, "content": {"application/problem+json": {}}}
+            for status in (401, 404, 413, 422, 429)}
+
+
+def links(composition_id: uuid.UUID) -> Links:
+    return Links(self=f"{PREFIX}/{composition_id}", events=f"{PREFIX}/{composition_id}/events")
+
+
+def to_domain(body: CompositionCreate) -> CompositionRequest:
+    """The API body as the domain's request; the domain's rules answer 422 naming the field."""
+    data = body.model_dump()
+    try:
+        data["mood"] = Mood.from_label(body.mood) if isinstance(body.mood, str) else Mood(**data["mood"])
+        return CompositionRequest(**data)
+    except ValidationError as exc:
+        raise from_validation_error(exc, ("body",)) from None
+
+
+@router.post("", status_code=202, response_model=CompositionAccepted, responses=PROBLEMS,
+             summary="Submit a composition request")
+def submit(body: CompositionCreate, request: Request, response: Response, tenant: WriterDep,
+           sessions: SessionsDep, settings: SettingsDep,
+           idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None) -> CompositionAccepted:
+    """Accept the request (202) and queue it for the pipeline; ``Location`` names the composition.
+
+    The same ``Idempotency-Key`` from the same tenant returns the same composition.
+    """
+    result = commands.submit(sessions, tenant, to_domain(body), idempotency_key=idempotency_key,
+                             traceparent=request.headers.get("traceparent"),
+                             retry_after_s=settings.in_flight_retry_after_s)
+    response.headers["Location"] = f"{PREFIX}/{result.id}"
+    if result.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return CompositionAccepted(id=result.id, status=result.status, links=links(result.id))
+
+
+@router.get("", response_model=CompositionPage, responses=PROBLEMS, summary="The tenant's compositions")
+def list_compositions(tenant: TenantDep, session: SessionDep,
+                      status: Annotated[list[Status] | None, Query(description="keep only these statuses")] = None,
+                      limit: Annotated[int, Query(ge=1, le=100)] = 20,
+                      cursor: Annotated[str | None, Query(max_length=200)] = None) -> CompositionPage:
+    """Newest first, ``limit`` per page; follow ``next_cursor`` for more."""
+    position = None
+    if cursor:
+        try:
+            position = queries.decode_cursor(cursor)
+        except (ValueError, UnicodeDecodeError):
+            raise Problem(422, "cursor: not a cursor this API handed out", kind="validation-error",
+                          errors=[FieldError(field="cursor", message="invalid cursor")]) from None
+    rows, next_cursor = queries.page(session, tenant.id, statuses=status, limit=limit, cursor=position)
+    items = [CompositionSummary(id=r.id, status=r.status, progress=r.progress,
+                                theme=(r.request or {}).get("theme"), created_at=r.created_at,
+                                updated_at=r.updated_at) for r in rows]
+    return CompositionPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/{composition_id}", response_model=CompositionPublic, responses=PROBLEMS,
+            summary="A composition: status, progress, stages, quality, artifacts")
+def get_composition(composition_id: uuid.UUID, tenant: TenantDep, session: SessionDep) -> CompositionPublic:
+    row = queries.composition(session, tenant.id, composition_id)
+    if row is None:
+        raise not_found()
+    stages = [StagePublic(stage=s.stage, status=s.status, attempt=s.attempt, provider=s.provider,
+                          duration_ms=s.duration_ms, updated_at=s.updated_at)
+              for s in queries.stages(session, composition_id)]
+    artifacts = [ArtifactPublic(name=a["name"], media_type=a["media_type"], size_bytes=a["size_bytes"],
+                                sha256=a["sha256"], url=f"{PREFIX}/{composition_id}/artifacts/{a['name']}")
+                 for a in row.artifacts or []]
+    return CompositionPublic(id=row.id, status=row.status, progress=row.progress, created_at=row.created_at,
+                             updated_at=row.updated_at, finished_at=row.finished_at, request=row.request,
+                             stages=stages, quality=row.quality, artifacts=artifacts, error=row.error,
+                             duration_ms=row.duration_ms, links=links(row.id))
+
+
+@router.post("/{composition_id}/cancel", status_code=202, response_model=Accepted,
+             responses={**PROBLEMS, 409: PROBLEMS[422]}, summary="Cancel a composition")
+def cancel(composition_id: uuid.UUID, request: Request, tenant: WriterDep, sessions: SessionsDep) -> Accepted:
+    """Ask the pipeline to stop and undo what it did; the event stream tells when it is cancelled."""
+    status = commands.cancel(sessions, tenant, composition_id, traceparent=request.headers.get("traceparent"))
+    return Accepted(id=composition_id, status=status, detail="cancel requested")
+
+
+@router.post("/{composition_id}/feedback", status_code=202, response_model=Accepted,
+             responses={**PROBLEMS, 409: PROBLEMS[422]}, summary="Rate a completed composition")
+def feedback(composition_id: uuid.UUID, body: FeedbackCreate, request: Request, tenant: WriterDep,
+             sessions: SessionsDep) -> Accepted:
+    """Published as FeedbackSubmitted on compositions.feedback (read by the feedback/RL consumer)."""
+    commands.feedback(sessions, tenant, composition_id, rating=body.rating, tags=body.tags, comment=body.comment,
+                      traceparent=request.headers.get("traceparent"))
+    return Accepted(id=composition_id, status="accepted", detail="feedback recorded")

@@ -1,0 +1,131 @@
+"""The outbox relay: publishes unsent outbox rows to Kafka and marks them sent.
+
+Each batch is claimed with ``SELECT ... FOR UPDATE SKIP LOCKED`` inside a transaction that stays open
+until the broker has acknowledged every message of the batch, so several relays can run side by
+side without publishing a row twice, and a relay that dies mid-batch leaves its rows to the others.
+If the broker does not acknowledge (down, unreachable), the transaction rolls back, the rows stay
+unsent, and the relay tries again with backoff: delivery is at least once (a message the broker got
+but did not acknowledge in time is sent again), and every consumer is idempotent by event id.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+
+from prometheus_client import Counter, Gauge
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from producers.kafka_publisher import KafkaPublisher, PublishError
+from producers.outbox import OutboxMessage
+
+log = logging.getLogger("cadenza.relay")
+
+PUBLISHED = Counter("cadenza_outbox_published_total", "Outbox rows published and marked sent")
+FAILED_BATCHES = Counter("cadenza_outbox_failed_batches_total", "Batches the broker did not acknowledge")
+BACKLOG = Gauge("cadenza_outbox_backlog", "Unsent outbox rows seen at the last check")
+
+
+class OutboxRelay:
+    """Publishes the outbox in batches; ``run_once`` is one batch, ``run`` loops until stopped."""
+
+    def __init__(self, sessions: sessionmaker[Session], bootstrap_servers: str, *, batch_size: int = 500,
+                 idle_s: float = 0.1, ack_timeout_s: float = 10.0, client_id: str = "cadenza-outbox-relay",
+                 publisher_factory: Callable[[], KafkaPublisher] | None = None) -> None:
+        self.sessions = sessions
+        self.batch_size = batch_size
+        self.idle_s = idle_s
+        self.ack_timeout_s = ack_timeout_s
+        self._factory = publisher_factory or (lambda: KafkaPublisher(
+            bootstrap_servers, client_id=client_id,
+            # a message not acknowledged within the timeout fails the batch (rolled back, retried later)
+            config={"message.timeout.ms": int(ack_timeout_s * 1000), "linger.ms": 2}))
+        self._publisher: KafkaPublisher | None = None
+        self._stop = threading.Event()
+
+    @property
+    def publisher(self) -> KafkaPublisher:
+        if self._publisher is None:
+            self._publisher = self._factory()
+        return self._publisher
+
+    def run_once(self) -> int:
+        """Publish one batch of unsent rows; return how many were sent. Raises PublishError."""
+        with self.sessions() as session, session.begin():
+            rows = session.execute(
+                select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.key, OutboxMessage.value,
+                       OutboxMessage.headers)
+                .where(OutboxMessage.sent_at.is_(None))
+                .order_by(OutboxMessage.id)
+                .limit(self.batch_size)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not rows:
+                return 0
+            publisher = self.publisher
+            for row in rows:
+                headers = [(name, value.encode()) for name, value in (row.headers or {}).items()]
+                publisher.publish_raw(row.topic, row.value, key=row.key, headers=headers)
+            publisher.flush(self.ack_timeout_s + 5)
+            session.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]))
+                            .values(sent_at=text("now()")))
+        PUBLISHED.inc(len(rows))
+        return len(rows)
+
+    def backlog(self) -> int:
+        with self.sessions() as session:
+            return session.execute(text("SELECT count(*) FROM outbox WHERE sent_at IS NULL")).scalar_one()
+
+    def run(self) -> None:
+        """Loop until :meth:`stop`: publish while there is work, back off while the broker fails."""
+        backoff = 0.5
+        while not self._stop.is_set():
+            try:
+                sent = self.run_once()
+                backoff = 0.5
+            except PublishError as exc:
+                FAILED_BATCHES.inc()
+                log.warning("broker did not acknowledge a batch (%s); rows stay unsent, retrying in %.1fs",
+                            exc, backoff)
+                self._publisher = None  # a fresh producer after delivery timeouts
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            if sent:
+                log.info("published %d outbox row(s)", sent)
+            else:
+                self._stop.wait(self.idle_s)
+
+    def stop(self, *_args) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        if self._publisher is not None:
+            try:
+                self._publisher.flush(5)
+            except PublishError:
+                pass
+            self._publisher = None
+
+
+def main() -> None:
+    """`cadenza run relay`: the relay in the foreground until SIGINT/SIGTERM."""
+    from infra.database import make_engine, make_session_factory
+    from infra.settings import DatabaseSettings, KafkaSettings
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    engine = make_engine(DatabaseSettings().url, pool_size=2, max_overflow=0)
+    relay = OutboxRelay(make_session_factory(engine), KafkaSettings().bootstrap_servers)
+    signal.signal(signal.SIGTERM, relay.stop)
+    signal.signal(signal.SIGINT, relay.stop)
+    log.info("outbox relay started (%d unsent)", relay.backlog())
+    try:
+        relay.run()
+    finally:
+        relay.close()
+        engine.dispose()
+        log.info("outbox relay stopped")
