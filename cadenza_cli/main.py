@@ -11,6 +11,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Cadenza: son
 # (module, attribute, name): a module that is missing or fails to import is reported, not hidden.
 _GROUPS: list[tuple[str, str, str]] = [
     ("cadenza_cli.infra", "app", "infra"),
+    ("cadenza_cli.worker", "app", "worker"),
 ]
 
 

@@ -37,6 +37,7 @@ EVENTS = "compositions.events"
 FEEDBACK = "compositions.feedback"
 POLICY = "compositions.policy"
 DLQ = "compositions.dlq"
+SAGA_TICKS = "compositions.saga-ticks"
 
 
 def stage_requests(stage: StageName | str) -> str:
@@ -56,6 +57,8 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(FEEDBACK, 2, "composition id", "FeedbackSubmitted, from the API", _RETAINED),
     TopicSpec(POLICY, 1, "policy name", "PolicyUpdated, latest per policy",
               {"cleanup.policy": "compact", "min.compaction.lag.ms": "0", "segment.ms": str(3600 * 1000)}),
+    TopicSpec(SAGA_TICKS, 4, "composition id", "internal to the saga: wake-ups for due deadlines and retries (JSON)",
+              {"cleanup.policy": "delete", "retention.ms": str(DAY_MS)}),
     TopicSpec(DLQ, 1, "original key", "messages a consumer could not decode or process, with the reason in headers",
               {**_RETAINED, "retention.ms": str(30 * DAY_MS)}),
 )

@@ -47,6 +47,9 @@ class KafkaPublisher:
             "bootstrap.servers": bootstrap_servers,
             "client.id": client_id,
             "enable.idempotence": True,
+            # the Java client's partitioner, which faust (aiokafka) uses too: a composition's messages
+            # land on the same partition number of every topic whoever wrote them (co-partitioning)
+            "partitioner": "murmur2_random",
             "acks": "all",
             "linger.ms": 5,
             "compression.type": "lz4",

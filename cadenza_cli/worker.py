@@ -1,0 +1,41 @@
+"""`cadenza worker saga` and `cadenza worker stage <stage|all>`: each stream processor runs alone."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, help="Run one stream-processing process in the foreground.")
+
+
+def _run(faust_app, settings) -> None:
+    from faust.worker import Worker
+
+    from stream_processors.metrics import serve
+
+    serve(settings.metrics_port)
+    Worker(faust_app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False).execute_from_commandline()
+
+
+@app.command()
+def saga() -> None:
+    """The saga: owns each composition's state, dispatches stages, retries, compensates."""
+    from stream_processors import saga_process
+    from stream_processors.settings import SagaSettings
+
+    settings = SagaSettings()
+    _run(saga_process.build(settings), settings)
+
+
+@app.command()
+def stage(names: list[str] = typer.Argument(..., help="stage names (plan, harmony, ...) or 'all'")) -> None:
+    """A stage worker for one or more stages (one agent per stage topic, work in a process pool)."""
+    from composition.models import StageName
+    from stream_processors import stage_process
+    from stream_processors.settings import StageWorkerSettings
+
+    try:
+        stages = list(StageName) if names == ["all"] else [StageName(n) for n in names]
+    except ValueError as exc:
+        raise typer.BadParameter(f"{exc}; stages: {', '.join(s.value for s in StageName)} or 'all'") from None
+    settings = StageWorkerSettings()
+    _run(stage_process.build(stages, settings), settings)

@@ -1,0 +1,31 @@
+"""Prometheus metrics of the stream processors, one registry per process (prometheus_client's default)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+EVENTS_IN = Counter("cadenza_events_in_total", "Messages consumed, by topic kind and event type", ["process", "type"])
+EVENTS_OUT = Counter("cadenza_events_out_total", "Messages published, by event type", ["process", "type"])
+DEAD_LETTERS = Counter("cadenza_dead_letters_total", "Messages sent to the DLQ, by reason", ["process", "reason"])
+STAGE_DURATION = Histogram(
+    "cadenza_stage_duration_seconds", "Wall time of one stage attempt in a worker", ["stage", "provider", "outcome"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300),
+)
+RETRIES = Counter("cadenza_stage_retries_total", "Stage attempts dispatched after the first", ["stage"])
+TIMEOUTS = Counter("cadenza_stage_timeouts_total", "Stage attempts whose deadline passed", ["stage"])
+FAILURES = Counter("cadenza_stage_failures_total", "StageFailed results, by stage and error code", ["stage", "code"])
+COMPENSATIONS = Counter("cadenza_compensations_total", "Compensations requested / done", ["stage", "phase"])
+IN_FLIGHT = Gauge("cadenza_compositions_in_flight", "Compositions accepted and not yet terminal (this saga's partitions)")
+TERMINAL = Counter("cadenza_compositions_terminal_total", "Compositions that reached a terminal state", ["outcome"])
+END_TO_END = Histogram(
+    "cadenza_composition_duration_seconds", "Requested to completed, per composition",
+    buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600),
+)
+CONSUMER_LAG = Gauge("cadenza_consumer_lag_messages", "High watermark minus the offset being processed",
+                     ["process", "topic", "partition"])
+
+
+def serve(port: int) -> None:
+    """Expose /metrics on ``port`` (0: don't)."""
+    if port:
+        start_http_server(port, addr="127.0.0.1")

@@ -1,0 +1,154 @@
+"""The saga and stage workers as real processes on the real broker, stage behaviour scripted through
+the provider router (tests/integration/fake_providers.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from composition.models import StageName
+from infra.topics import REQUESTS
+from tests.integration.pipeline_harness import Pipeline
+
+S = StageName
+SUNG_ORDER = [S.PLAN, S.HARMONY, S.LYRICS, S.MELODY, S.ARRANGEMENT, S.VOCALS, S.RENDER, S.MASTER]
+
+
+@pytest.fixture(scope="module")
+def pipeline(bootstrap_servers: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    """One saga and one all-stages worker shared by this module's tests (compositions are independent)."""
+    pipe = Pipeline(bootstrap_servers, tmp_path_factory.mktemp("pipeline"), extra_env={
+        "CADENZA_SAGA_PROVIDERS": ";".join(f"{s.value}=local,backup" for s in StageName),
+        "CADENZA_DEADLINE_SCALE": "0.1",  # vocals 30 s, harmony 3 s: a scripted hang of 6 s overruns
+    })
+    pipe.start_saga()
+    pipe.start_stages()
+    yield pipe
+    pipe.close()
+
+
+def completed_stages(pipe: Pipeline, cid) -> list[StageName]:
+    return [e.stage for e in pipe.of_type(cid, "StageCompleted", source="results")]
+
+
+def test_happy_path_through_the_whole_dag(pipeline: Pipeline) -> None:
+    cid = pipeline.request()
+    terminal = pipeline.wait_terminal(cid, timeout=90)
+    assert type(terminal).__name__ == "CompositionCompleted"
+    context = terminal.context
+    assert all(context.section(s) is not None for s in SUNG_ORDER)
+    assert sorted(completed_stages(pipeline, cid)) == sorted(SUNG_ORDER)
+    progress = [e.progress for e in pipeline.of_type(cid, "CompositionProgressed")]
+    assert progress == sorted(progress) and progress[-1] == pytest.approx(1.0)
+    # the stage DAG's joins: melody only after harmony and lyrics, master last
+    order = completed_stages(pipeline, cid)
+    assert order.index(S.MELODY) > max(order.index(S.HARMONY), order.index(S.LYRICS))
+    assert order[-1] is S.MASTER
+    assert (pipeline.artifact_dir / str(cid)).is_dir()
+
+
+def test_instrumental_skips_lyrics_and_vocals(pipeline: Pipeline) -> None:
+    cid = pipeline.request(instrumental=True)
+    terminal = pipeline.wait_terminal(cid, timeout=90)
+    assert type(terminal).__name__ == "CompositionCompleted"
+    assert set(completed_stages(pipeline, cid)) == set(SUNG_ORDER) - {S.LYRICS, S.VOCALS}
+
+
+def test_a_stage_that_fails_twice_then_succeeds(pipeline: Pipeline) -> None:
+    cid = pipeline.request("script: harmony@local=fail:2")
+    terminal = pipeline.wait_terminal(cid, timeout=90)
+    assert type(terminal).__name__ == "CompositionCompleted"
+    failures = pipeline.of_type(cid, "StageFailed", source="results")
+    assert [(f.stage, f.attempt, f.provider) for f in failures] == [(S.HARMONY, 1, "local"), (S.HARMONY, 2, "local")]
+    harmony = [e for e in pipeline.of_type(cid, "StageCompleted", source="results") if e.stage is S.HARMONY]
+    assert [(h.attempt, h.provider) for h in harmony] == [(3, "local")]
+
+
+def test_a_failing_provider_falls_back_to_the_next(pipeline: Pipeline) -> None:
+    cid = pipeline.request("script: render@local=fail:always")
+    terminal = pipeline.wait_terminal(cid, timeout=120)
+    assert type(terminal).__name__ == "CompositionCompleted"
+    render = [e for e in pipeline.of_type(cid, "StageCompleted", source="results") if e.stage is S.RENDER]
+    assert [r.provider for r in render] == ["backup"]
+    failed = [f for f in pipeline.of_type(cid, "StageFailed", source="results") if f.stage is S.RENDER]
+    assert failed and all(f.provider == "local" for f in failed)
+
+
+def test_a_stage_that_hangs_past_its_deadline_is_retried(pipeline: Pipeline) -> None:
+    cid = pipeline.request("script: harmony=hang:6")
+    terminal = pipeline.wait_terminal(cid, timeout=120)
+    assert type(terminal).__name__ == "CompositionCompleted"
+    harmony = [e for e in pipeline.of_type(cid, "StageCompleted", source="results") if e.stage is S.HARMONY]
+    assert harmony and harmony[-1].attempt >= 2
+    progressed = pipeline.of_type(cid, "CompositionProgressed")
+    assert any(st.stage is S.HARMONY and st.attempt >= 2 for e in progressed for st in e.stages)
+
+
+def test_permanent_failure_compensates_completed_stages_in_reverse(pipeline: Pipeline) -> None:
+    cid = pipeline.request("script: master=fatal")
+    terminal = pipeline.wait_terminal(cid, timeout=120)
+    assert type(terminal).__name__ == "CompositionFailed"
+    assert terminal.stage is S.MASTER and not terminal.error.retryable
+    compensated = [e.stage for e in pipeline.of_type(cid, "StageCompensated", source="results")]
+    assert sorted(compensated) == sorted(set(SUNG_ORDER) - {S.MASTER})
+    assert sorted(terminal.compensated) == sorted(compensated)
+    # children before parents: reverse dependency order
+    assert compensated.index(S.RENDER) < compensated.index(S.ARRANGEMENT) < compensated.index(S.MELODY)
+    assert compensated.index(S.MELODY) < compensated.index(S.PLAN)
+    # their artifacts are gone
+    assert not [p for p in (pipeline.artifact_dir / str(cid)).rglob("*") if p.is_file()]
+
+
+def test_cancel_mid_flight(pipeline: Pipeline) -> None:
+    cid = pipeline.request("script: vocals=hang:8")
+    pipeline.wait_for(lambda: S.ARRANGEMENT in completed_stages(pipeline, cid), 90, "arrangement to complete")
+    pipeline.cancel(cid)
+    terminal = pipeline.wait_terminal(cid, timeout=90)
+    assert type(terminal).__name__ == "CompositionCancelled"
+    completed = set(completed_stages(pipeline, cid))
+    compensated = {e.stage for e in pipeline.of_type(cid, "StageCompensated", source="results")}
+    assert completed <= compensated | {S.VOCALS}  # a late vocals result is compensated too, if it came
+    assert S.MASTER not in completed
+
+
+def test_duplicated_result_and_poison_messages_are_harmless(pipeline: Pipeline) -> None:
+    pipeline.publish_raw(REQUESTS, b"poison", b"\xc3\x01 definitely not avro")
+    cid = pipeline.request()
+    pipeline.wait_for(lambda: S.PLAN in completed_stages(pipeline, cid), 60, "plan to complete")
+    from infra.topics import STAGE_RESULTS
+
+    plan_result = [e for e in pipeline.of_type(cid, "StageCompleted", source="results") if e.stage is S.PLAN][0]
+    pipeline.publisher.publish(pipeline.prefix + STAGE_RESULTS, plan_result)  # the same result again
+    pipeline.publisher.flush()
+    terminal = pipeline.wait_terminal(cid, timeout=90)
+    assert type(terminal).__name__ == "CompositionCompleted"
+    requested_plan = [e for e in pipeline.of_type(cid, "CompositionProgressed") if e.stage is S.HARMONY]
+    assert requested_plan  # the DAG went on once
+    from tests.integration.kafka_helpers import consume
+    from infra.topics import DLQ
+
+    letters = consume(pipeline.bootstrap, [pipeline.prefix + DLQ], "dlq-reader-" + pipeline.prefix, 1, timeout=10)
+    assert letters and letters[0].key() == b"poison"
+
+
+def test_kill_9_of_worker_and_saga_mid_run(bootstrap_servers: str, tmp_path: Path) -> None:
+    pipe = Pipeline(bootstrap_servers, tmp_path, extra_env={"CADENZA_DEADLINE_SCALE": "0.2"})
+    try:
+        saga = pipe.start_saga()
+        stages = pipe.start_stages()
+        ids = [pipe.request("script: render=hang:4") for _ in range(3)]
+        pipe.wait_for(lambda: all(S.ARRANGEMENT in completed_stages(pipe, cid) for cid in ids), 120,
+                      "arrangements to complete")
+        stages.kill9()
+        stages.name = "killed"
+        saga.kill9()
+        saga.name = "killed"
+        pipe.start_stages()
+        pipe.start_saga()
+        for cid in ids:
+            terminal = pipe.wait_terminal(cid, timeout=180)
+            assert type(terminal).__name__ == "CompositionCompleted"
+    finally:
+        pipe.close()
