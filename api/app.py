@@ -33,7 +33,8 @@ class LazyAdmin:
         if self._admin is None:
             from confluent_kafka.admin import AdminClient
 
-            self._admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "socket.timeout.ms": 2000})
+            self._admin = AdminClient({"bootstrap.servers": self.bootstrap_servers, "socket.timeout.ms": 2000,
+                                       "log_level": 2})  # /readyz reports the failure, no log spam
         return self._admin
 
 

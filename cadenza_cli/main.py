@@ -11,6 +11,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Cadenza: son
 # (module, attribute, name): a module that is missing or fails to import is reported, not hidden.
 _GROUPS: list[tuple[str, str, str]] = [
     ("cadenza_cli.infra", "app", "infra"),
+    ("cadenza_cli.tenants", "app", "tenants"),
+    ("cadenza_cli.up", "run_app", "run"),
     ("cadenza_cli.worker", "app", "worker"),
 ]
 
@@ -23,6 +25,9 @@ def _register() -> None:
 
 _register()
 app.command(name="demo")(importlib.import_module("cadenza_cli.demo").demo)
+app.command(name="up")(importlib.import_module("cadenza_cli.up").up)
+app.command(name="demo-song")(importlib.import_module("cadenza_cli.up").demo_song)
+app.command(name="compose")(importlib.import_module("cadenza_cli.compose_api").compose)
 
 if __name__ == "__main__":
     app()

@@ -1,0 +1,39 @@
+"""The integration tests' instant fake providers, except that the master is a real (short) WAV,
+so a browser can play it. Injected with CADENZA_PROVIDERS=tests.e2e.providers:registry."""
+
+from __future__ import annotations
+
+import io
+import math
+import struct
+import wave
+
+from composition.models import StageName
+from music.providers import ProviderRegistry
+from tests.integration.fake_providers import FakeProvider
+
+
+def sine_wav(seconds: float = 1.0, rate: int = 22050, freq: float = 440.0) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * freq * i / rate)))
+                                 for i in range(int(seconds * rate))))
+    return buffer.getvalue()
+
+
+class WavMaster(FakeProvider):
+    def run(self, ctx, store, namespace):
+        section = super().run(ctx, store, namespace)  # the scripted behaviour (failures, hangs)
+        master = store.put(namespace, "master.wav", sine_wav(), "audio/wav")
+        return section.model_copy(update={"outputs": [master]})
+
+
+def registry() -> ProviderRegistry:
+    reg = ProviderRegistry()
+    for stage in StageName:
+        for name in ("local", "backup"):
+            reg.register(WavMaster(stage, name) if stage is StageName.MASTER else FakeProvider(stage, name))
+    return reg
