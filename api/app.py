@@ -40,7 +40,9 @@ class LazyAdmin:
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     settings = settings or ApiSettings()
-    engine = make_engine(settings.database_url, pool_size=20, max_overflow=20)
+    # no pre-ping: it is a round trip per request; a connection broken by a database restart fails one
+    # request and is then replaced (SQLAlchemy invalidates the pool on disconnect errors)
+    engine = make_engine(settings.database_url, pool_size=20, max_overflow=20, pool_pre_ping=False)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
