@@ -110,7 +110,7 @@ def build(settings: SagaSettings | None = None) -> faust.App:
                 log.exception("saga transition failed")
                 await inbox.dead_letter(event, "processing_error", repr(exc))
                 continue
-            log.info("saga %s %s -> %s, %d output(s)", message.composition_id, type(message).__name__,
+            log.debug("saga %s %s -> %s, %d output(s)", message.composition_id, type(message).__name__,
                      new_state.phase if new_state else None, len(outputs))
             if new_state is not None and new_state is not state:
                 sagas[key] = new_state.model_dump_json().encode()
