@@ -242,7 +242,8 @@ def demo_song(out: Path = typer.Option(Path("out"), help="the song goes to OUT/<
         typer.echo(f"\nyour song is in {(out / composition_id).resolve()}:")
         for path in paths:
             typer.echo(f"  {path}")
-        typer.echo(f"  (web page while the stack runs: {url}/ with the demo key {key})")
+        if keep:
+            typer.echo(f"the stack keeps running: web page {url}/ (API key {key})")
     finally:
         if not keep:
             typer.echo("stopping the stack ...")

@@ -1,4 +1,5 @@
-"""The whole stack, once per e2e module (processes are slow to start; tests use fresh tenants)."""
+"""The whole stack, once per e2e module (processes are slow to start; tests use fresh tenants).
+A module sets ``PROVIDERS = "module:function"`` to choose the stage providers (default: the fakes)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from tests.e2e.stack import Stack
 
 
 @pytest.fixture(scope="module")
-def stack(bootstrap_servers: str, postgres_server: str, tmp_path_factory) -> Iterator[Stack]:
+def stack(request, bootstrap_servers: str, postgres_server: str, tmp_path_factory) -> Iterator[Stack]:
     import uuid
 
     import sqlalchemy
@@ -23,7 +24,8 @@ def stack(bootstrap_servers: str, postgres_server: str, tmp_path_factory) -> Ite
         conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
     url = postgres_server.rsplit("/", 1)[0] + "/" + name
     migrate(url)
-    stack = Stack(bootstrap_servers, url, tmp_path_factory.mktemp("stack"))
+    providers = getattr(request.module, "PROVIDERS", "tests.e2e.providers:registry")
+    stack = Stack(bootstrap_servers, url, tmp_path_factory.mktemp("stack"), providers=providers)
     try:
         stack.up()
         yield stack

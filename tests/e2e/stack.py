@@ -39,6 +39,7 @@ class Stack:
     workdir: Path
     prefix: str = field(default_factory=lambda: f"e{uuid.uuid4().hex[:8]}.")
     port: int = field(default_factory=free_port)
+    providers: str = "tests.e2e.providers:registry"
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -51,7 +52,7 @@ class Stack:
         env = dict(os.environ)
         env.update({
             "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap, "DATABASE_URL": self.database_url,
-            "CADENZA_TOPIC_PREFIX": self.prefix, "CADENZA_PROVIDERS": "tests.e2e.providers:registry",
+            "CADENZA_TOPIC_PREFIX": self.prefix, "CADENZA_PROVIDERS": self.providers,
             "CADENZA_ARTIFACT_DIR": str(self.workdir / "artifacts"), "CADENZA_DATA_DIR": str(self.workdir / "faust"),
             "CADENZA_FAKE_STATE_DIR": str(self.workdir / "fake-state"), "CADENZA_POOL_SIZE": "1",
             "CADENZA_TICK_INTERVAL_S": "0.2", "CADENZA_BACKOFF_BASE_S": "0.2", "CADENZA_BACKOFF_MAX_S": "1.0",
