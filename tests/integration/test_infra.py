@@ -34,4 +34,11 @@ def test_migrations_create_the_outbox(database_url: str) -> None:
         version = conn.execute(sqlalchemy.text("SELECT version_num FROM alembic_version")).scalar_one()
     engine.dispose()
     assert row.topic == "x" and row.sent_at is None and row.headers == {}
-    assert version == "0001"
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from infra.settings import PROJECT_ROOT
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    assert version == ScriptDirectory.from_config(config).get_current_head()
