@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import sqlalchemy
 from confluent_kafka.admin import AdminClient, ConfigResource
 
@@ -29,11 +31,12 @@ def test_topic_creation_is_idempotent(bootstrap_servers: str, topic_prefix: str)
 def test_migrations_create_the_outbox(database_url: str) -> None:
     engine = sqlalchemy.create_engine(database_url)
     with engine.begin() as conn:
-        conn.execute(sqlalchemy.text("INSERT INTO outbox (topic, key, value) VALUES ('x', 'k', 'v')"))
-        row = conn.execute(sqlalchemy.text("SELECT topic, sent_at, headers FROM outbox")).one()
+        topic = f"test-{uuid.uuid4()}"
+        conn.execute(sqlalchemy.text("INSERT INTO outbox (topic, key, value) VALUES (:t, 'k', 'v')"), {"t": topic})
+        row = conn.execute(sqlalchemy.text("SELECT topic, sent_at, headers FROM outbox WHERE topic = :t"), {"t": topic}).one()
         version = conn.execute(sqlalchemy.text("SELECT version_num FROM alembic_version")).scalar_one()
     engine.dispose()
-    assert row.topic == "x" and row.sent_at is None and row.headers == {}
+    assert row.topic == topic and row.sent_at is None and row.headers == {}
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
