@@ -1,8 +1,8 @@
 """Run a whole composition in one process: every stage in dependency order, through the router.
 
-The stage order here is fixed until ``composition.pipeline`` owns the DAG: plan, harmony, lyrics,
-melody, arrangement, vocals, render, master, with lyrics and vocals skipped for instrumental requests.
-Stages with no registered provider are skipped and reported, so the symbolic half runs on its own.
+The order and the stages a request runs come from the one DAG in ``composition.pipeline`` (lyrics and
+vocals are skipped for instrumental requests). Stages with no registered provider are skipped and
+reported, so the symbolic half runs on its own.
 """
 
 from __future__ import annotations
@@ -11,21 +11,20 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from composition import pipeline
 from composition.models import CompositionContext, CompositionRequest, StageName
 from music.artifacts import ArtifactStore
 from music.providers import ProviderRouter, default_registry
 
-STAGE_ORDER: tuple[StageName, ...] = (
+STAGE_ORDER: tuple[StageName, ...] = tuple(spec.name for spec in pipeline.PIPELINE)  # topological
+SYMBOLIC_STAGES: tuple[StageName, ...] = (
     StageName.PLAN, StageName.HARMONY, StageName.LYRICS, StageName.MELODY, StageName.ARRANGEMENT,
-    StageName.VOCALS, StageName.RENDER, StageName.MASTER,
 )
-SYMBOLIC_STAGES: tuple[StageName, ...] = STAGE_ORDER[:5]
-_VOCAL_STAGES = frozenset({StageName.LYRICS, StageName.VOCALS})
 
 
 def stages_for(request: CompositionRequest) -> list[StageName]:
-    """The stages a request goes through, in order."""
-    return [s for s in STAGE_ORDER if not (request.instrumental and s in _VOCAL_STAGES)]
+    """The stages a request goes through, in dependency order."""
+    return list(pipeline.stages_for(request))
 
 
 @dataclass
