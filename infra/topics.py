@@ -102,4 +102,25 @@ def ensure_topics(bootstrap_servers: str, prefix: str | None = None, timeout: fl
         except KafkaException as exc:
             if exc.args[0].code() != exc.args[0].TOPIC_ALREADY_EXISTS:  # another process won the race
                 raise
+    _wait_visible(admin, [spec.name for spec in wanted], timeout)
     return created
+
+
+def _wait_visible(admin, names: list[str], timeout: float) -> None:
+    """Wait until the broker's metadata shows every topic with a leader for each partition.
+
+    CreateTopics returns once the controller has the topics; a consumer that asks for metadata a
+    moment later can still miss them, and faust then ignores the missing topic for good.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        topics = admin.list_topics(timeout=timeout).topics
+        missing = [n for n in names if n not in topics or topics[n].error is not None
+                   or any(p.leader < 0 for p in topics[n].partitions.values())]
+        if not missing:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"topics not visible after {timeout}s: {', '.join(missing[:5])}")
+        time.sleep(0.1)

@@ -25,6 +25,9 @@ def make_app(name: str, settings: ProcessSettings) -> faust.App:
         datadir=str(settings.data_dir / name),
         broker_commit_interval=settings.commit_interval_s,
         broker_commit_every=100,
+        # a killed worker's partitions move to the others after this long (faust's default is 60 s)
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=max(1.0, settings.session_timeout_s / 5),
         consumer_auto_offset_reset="earliest",
         producer_max_request_size=1_048_576,
         producer_linger_ms=1,

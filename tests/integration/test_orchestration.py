@@ -152,3 +152,24 @@ def test_kill_9_of_worker_and_saga_mid_run(bootstrap_servers: str, tmp_path: Pat
             assert type(terminal).__name__ == "CompositionCompleted"
     finally:
         pipe.close()
+
+
+def test_scaling_out_and_in_rebalances_without_losing_work(bootstrap_servers: str, tmp_path: Path) -> None:
+    """Two stage workers share the partitions; one joins mid-run and another leaves: faust rebalances
+    under exactly-once (the path of the known 0.13-0.14 AttributeError) and every composition ends once."""
+    pipe = Pipeline(bootstrap_servers, tmp_path, extra_env={"CADENZA_DEADLINE_SCALE": "0.2"})
+    try:
+        pipe.start_saga()
+        first = pipe.start_stages()
+        ids = [pipe.request("script: render=hang:2") for _ in range(6)]
+        pipe.wait_for(lambda: any(S.PLAN in completed_stages(pipe, cid) for cid in ids), 90, "a plan to complete")
+        pipe.start_stages()  # scale out: the group rebalances while work is in flight
+        pipe.wait_for(lambda: sum(S.ARRANGEMENT in completed_stages(pipe, cid) for cid in ids) >= 3, 120,
+                      "half the arrangements")
+        first.stop()  # scale in: a clean leave, another rebalance
+        first.name = "killed"
+        for cid in ids:
+            terminal = pipe.wait_terminal(cid, timeout=180)
+            assert type(terminal).__name__ == "CompositionCompleted"
+    finally:
+        pipe.close()
