@@ -58,6 +58,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--stage-workers", type=int, default=1)
     parser.add_argument("--commit-interval", type=float, default=0.05)
+    parser.add_argument("--rate", type=float, default=0.0, help="offered compositions/s (0: all at once)")
     parser.add_argument("--instrumental", action="store_true")
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
@@ -74,7 +75,12 @@ def main() -> None:
         # warm-up: one composition end to end, so start-up and rebalance are not measured
         warm = pipe.request()
         pipe.wait_terminal(warm, timeout=120)
-        cpu_before = {p.name + str(i): cpu_seconds(p.popen.pid) for i, p in enumerate([saga, *workers])}
+        from infra.kafka.broker import LocalBroker
+
+        pids = {f"{p.name}{i}": p.popen.pid for i, p in enumerate([saga, *workers])}
+        if LocalBroker().pid():
+            pids["kafka"] = LocalBroker().pid()
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
 
         request = CompositionRequest(mood=Mood.from_label("happy"), genres=[GenreWeight(genre="pop", weight=1.0)],
                                      theme="benchmark", duration_s=30, instrumental=args.instrumental, seed=1)
@@ -83,15 +89,18 @@ def main() -> None:
         messages = 0
         consumer = pipe._consumer
         started = time.perf_counter()
-        for _ in range(args.n):
-            event = CompositionRequested(composition_id=uuid.uuid4(), tenant_id="bench", request=request)
-            pipe.publisher.publish(pipe.prefix + REQUESTS, event)
-            sent_at[event.composition_id] = time.perf_counter()
-        pipe.publisher.flush()
-        published = time.perf_counter()
+        published = None
         deadline = started + args.timeout
         while len(done_at) < args.n and time.perf_counter() < deadline:
-            for message in consumer.consume(500, 0.2):
+            while len(sent_at) < args.n and (not args.rate or len(sent_at) < (time.perf_counter() - started) * args.rate + 1):
+                event = CompositionRequested(composition_id=uuid.uuid4(), tenant_id="bench", request=request)
+                pipe.publisher.publish(pipe.prefix + REQUESTS, event)
+                pipe.publisher._producer.poll(0)
+                sent_at[event.composition_id] = time.perf_counter()
+            if published is None and len(sent_at) == args.n:
+                pipe.publisher.flush()
+                published = time.perf_counter()
+            for message in consumer.consume(500, 0.05):
                 if message.error():
                     continue
                 messages += 1
@@ -103,7 +112,7 @@ def main() -> None:
                         if name != "CompositionCompleted":
                             print(f"  {cid}: {name}")
         finished = time.perf_counter()
-        cpu_after = {p.name + str(i): cpu_seconds(p.popen.pid) for i, p in enumerate([saga, *workers])}
+        cpu_after = {name: cpu_seconds(pid) for name, pid in pids.items()}
     finally:
         pipe.close()
 
@@ -111,7 +120,7 @@ def main() -> None:
     wall = finished - started
     stages = 6 if args.instrumental else 8
     # per composition: 1 request + per stage (request + result) + progress/lifecycle events on the public stream
-    print(f"compositions: {len(done_at)}/{args.n} terminal in {wall:.2f} s (published in {published - started:.2f} s)")
+    print(f"compositions: {len(done_at)}/{args.n} terminal in {wall:.2f} s (published in {(published or finished) - started:.2f} s)")
     print(f"throughput:   {len(done_at) / wall:.1f} compositions/s")
     if latencies:
         print(f"latency:      p50 {statistics.median(latencies) * 1000:.0f} ms, p99 {percentile(latencies, 0.99) * 1000:.0f} ms, "

@@ -115,9 +115,12 @@ def build(settings: SagaSettings | None = None) -> faust.App:
             if new_state is not None and new_state is not state:
                 sagas[key] = new_state.model_dump_json().encode()
             wake = next_wakeup(new_state)
+            current = wakeups.get(key)
             if wake is not None:
-                wakeups[key] = str(wake.timestamp()).encode()
-            elif wakeups.get(key) is not None:
+                value = str(wake.timestamp()).encode()
+                if value != current:  # each write is a changelog message in the transaction
+                    wakeups[key] = value
+            elif current is not None:
                 del wakeups[key]
             tick_sent.pop(key, None)
             trace = trace_of(event)
