@@ -74,13 +74,13 @@ class Supervisor:
     children: list[Child] = field(default_factory=list)
     stopping: bool = False
 
-    def start(self, name: str, *args: str) -> Child:
+    def start(self, name: str, *args: str, env: dict[str, str] | None = None) -> Child:
         child = Child(name, [sys.executable, "-m", "cadenza_cli.main", *args])
         out: int | IO = subprocess.PIPE
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             out = open(self.log_dir / f"{name}.log", "ab")
-        child.popen = subprocess.Popen(child.argv, env=self.env, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL,
+        child.popen = subprocess.Popen(child.argv, env={**self.env, **(env or {})}, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL,
                                        stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         if self.log_dir is None:
             color = COLORS[len(self.children) % len(COLORS)]
@@ -129,14 +129,21 @@ def start_processes(supervisor: Supervisor, *, per_stage: bool = True) -> None:
     """The stack's processes, in the order they are needed (stopped in reverse)."""
     from composition.models import StageName
 
+    # every stream processor exposes Prometheus /metrics on its own port, from CADENZA_METRICS_BASE_PORT up
+    base = int(supervisor.env.get("CADENZA_METRICS_BASE_PORT", "9100"))
+    ports = iter(range(base, base + 100))
+
+    def metrics(prefix: str = "CADENZA_") -> dict[str, str]:
+        return {f"{prefix}METRICS_PORT": str(next(ports))} if base else {}
+
     supervisor.start("relay", "run", "relay")
-    supervisor.start("projector", "run", "projector")
-    supervisor.start("saga", "worker", "saga")
+    supervisor.start("projector", "run", "projector", env=metrics("CADENZA_PROJECTOR_"))
+    supervisor.start("saga", "worker", "saga", env=metrics())
     if per_stage:
         for stage in StageName:
-            supervisor.start(stage.value, "worker", "stage", stage.value)
+            supervisor.start(stage.value, "worker", "stage", stage.value, env=metrics())
     else:
-        supervisor.start("stages", "worker", "stage", "all")
+        supervisor.start("stages", "worker", "stage", "all", env=metrics())
     supervisor.start("api", "run", "api")
 
 

@@ -126,7 +126,7 @@ def build(settings: SagaSettings | None = None) -> faust.App:
             trace = trace_of(event)
             for output in outputs:
                 await inbox.publish(route(output), output, trace)
-            _observe(message, new_state, outputs, key, in_flight)
+            _observe(message, state, new_state, outputs, key, in_flight)
 
     @app.timer(interval=settings.tick_interval_s)
     async def due_ticks() -> None:
@@ -148,7 +148,8 @@ def build(settings: SagaSettings | None = None) -> faust.App:
     return app
 
 
-def _observe(message, state: SagaState | None, outputs: list[Envelope], key: bytes, in_flight: set[bytes]) -> None:
+def _observe(message, old: SagaState | None, state: SagaState | None, outputs: list[Envelope], key: bytes,
+             in_flight: set[bytes]) -> None:
     if isinstance(message, StageFailed):
         m.FAILURES.labels(message.stage.value, message.error.code).inc()
     for output in outputs:
@@ -164,9 +165,11 @@ def _observe(message, state: SagaState | None, outputs: list[Envelope], key: byt
             m.TERMINAL.labels("failed").inc()
         elif isinstance(output, CompositionCancelled):
             m.TERMINAL.labels("cancelled").inc()
-    if isinstance(message, Tick) and state is not None:
+    if isinstance(message, Tick) and state is not None and old is not None:
         for name, st in state.stages.items():
-            if st.last_error is not None and st.last_error.code == "deadline_exceeded" and st.status == "retrying":
+            before = old.stages.get(name)
+            if (st.last_error is not None and st.last_error.code == "deadline_exceeded"
+                    and (before is None or before.last_error != st.last_error or before.attempt != st.attempt)):
                 m.TIMEOUTS.labels(name.value).inc()
     if state is not None and not state.terminal and state.phase != "awaiting_request":
         in_flight.add(key)

@@ -94,21 +94,21 @@ class Pipeline:
         env.update(self.extra_env)
         return env
 
-    def start(self, name: str, *args: str) -> Proc:
+    def start(self, name: str, *args: str, env: dict[str, str] | None = None) -> Proc:
         log = self.workdir / f"{name}-{len(self.procs)}.log"
         handle = open(log, "ab")
-        popen = subprocess.Popen([sys.executable, "-m", "cadenza_cli.main", "worker", *args], env=self.env(),
+        popen = subprocess.Popen([sys.executable, "-m", "cadenza_cli.main", "worker", *args], env={**self.env(), **(env or {})},
                                  stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                  start_new_session=True, cwd=ROOT)
         proc = Proc(name, popen, log)
         self.procs.append(proc)
         return proc
 
-    def start_saga(self) -> Proc:
-        return self.start("saga", "saga")
+    def start_saga(self, metrics_port: int = 0) -> Proc:
+        return self.start("saga", "saga", env={"CADENZA_METRICS_PORT": str(metrics_port)})
 
-    def start_stages(self) -> Proc:
-        return self.start("stages", "stage", "all")
+    def start_stages(self, metrics_port: int = 0) -> Proc:
+        return self.start("stages", "stage", "all", env={"CADENZA_METRICS_PORT": str(metrics_port)})
 
     # ------------------------------------------------------------ publishing
 

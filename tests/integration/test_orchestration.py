@@ -23,10 +23,37 @@ def pipeline(bootstrap_servers: str, tmp_path_factory: pytest.TempPathFactory) -
         "CADENZA_SAGA_PROVIDERS": ";".join(f"{s.value}=local,backup" for s in StageName),
         "CADENZA_DEADLINE_SCALE": "0.1",  # vocals 30 s, harmony 3 s: a scripted hang of 6 s overruns
     })
-    pipe.start_saga()
-    pipe.start_stages()
+    pipe.metrics_ports = {"saga": free_port(), "stages": free_port()}
+    pipe.start_saga(pipe.metrics_ports["saga"])
+    pipe.start_stages(pipe.metrics_ports["stages"])
     yield pipe
     pipe.close()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def scrape(port: int) -> dict[str, float]:
+    """Prometheus text format -> {'name{labels}': value}."""
+    import urllib.request
+
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            samples[name] = float(value)
+    return samples
+
+
+def total(samples: dict[str, float], prefix: str, **labels: str) -> float:
+    return sum(v for k, v in samples.items() if k.startswith(prefix)
+               and all(f'{key}="{val}"' in k for key, val in labels.items()))
 
 
 def completed_stages(pipe: Pipeline, cid) -> list[StageName]:
@@ -131,6 +158,23 @@ def test_duplicated_result_and_poison_messages_are_harmless(pipeline: Pipeline) 
 
     letters = consume(pipeline.bootstrap, [pipeline.prefix + DLQ], "dlq-reader-" + pipeline.prefix, 1, timeout=10)
     assert letters and letters[0].key() == b"poison"
+
+
+def test_processes_export_prometheus_metrics(pipeline: Pipeline) -> None:
+    """After the tests above (failures, a hang, compensation, a poison message) the counters show it."""
+    saga, stages = scrape(pipeline.metrics_ports["saga"]), scrape(pipeline.metrics_ports["stages"])
+    assert total(saga, "cadenza_events_in_total", type="CompositionRequested") >= 8
+    assert total(saga, "cadenza_events_out_total", type="CompositionCompleted") >= 6
+    assert total(saga, "cadenza_stage_retries_total", stage="harmony") >= 2
+    assert total(saga, "cadenza_stage_timeouts_total", stage="harmony") >= 1
+    assert total(saga, "cadenza_stage_failures_total", stage="master", code="scripted_fatal") >= 1
+    assert total(saga, "cadenza_compensations_total", phase="requested") >= 7
+    assert total(saga, "cadenza_dead_letters_total") >= 1
+    assert total(saga, "cadenza_composition_duration_seconds_count") >= 6
+    assert total(stages, "cadenza_stage_duration_seconds_count", stage="render", provider="backup") >= 1
+    assert total(stages, "cadenza_compensations_total", phase="done") >= 7
+    assert "cadenza_compositions_in_flight" in saga
+    assert any(k.startswith("cadenza_consumer_lag_messages") for k in stages)
 
 
 def test_kill_9_of_worker_and_saga_mid_run(bootstrap_servers: str, tmp_path: Path) -> None:
