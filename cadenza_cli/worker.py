@@ -13,7 +13,9 @@ def _run(faust_app, settings) -> None:
     from stream_processors.metrics import serve
 
     serve(settings.metrics_port)
-    Worker(faust_app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False).execute_from_commandline()
+    worker = Worker(faust_app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
+    worker.spinner = None  # a terminal spinner: cursor escape codes in every log that is not a terminal
+    worker.execute_from_commandline()
 
 
 @app.command()
