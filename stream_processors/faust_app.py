@@ -30,7 +30,7 @@ def make_app(name: str, settings: ProcessSettings) -> faust.App:
         broker_heartbeat_interval=max(1.0, settings.session_timeout_s / 5),
         consumer_auto_offset_reset="earliest",
         producer_max_request_size=1_048_576,
-        producer_linger_ms=1,
+        producer_linger_ms=settings.linger_ms,
         stream_wait_empty=False,
         web_enabled=False,
         key_serializer="raw",

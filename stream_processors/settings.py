@@ -25,6 +25,8 @@ class ProcessSettings(BaseSettings):
     """Port of this process's Prometheus /metrics; 0 picks none (metrics off)."""
     data_dir: Path = Field(default_factory=lambda: run_dir() / "faust")
     artifact_dir: Path = Field(default_factory=lambda: run_dir() / "artifacts")
+    linger_ms: int = Field(default=1, ge=0, le=1000)
+    """How long the producer waits to batch messages: fewer, larger requests for the broker to handle."""
     session_timeout_s: float = Field(default=15.0, ge=6, le=300)
     """How long the group waits for a silent member (a crashed process) before moving its partitions."""
     tick_interval_s: float = Field(default=0.5, gt=0, le=60)
