@@ -34,7 +34,7 @@ import sqlalchemy  # noqa: E402
 from api.tenancy import create_tenant  # noqa: E402
 from infra.database import make_engine, make_session_factory  # noqa: E402
 from infra.settings import DatabaseSettings, KafkaSettings  # noqa: E402
-from infra.stack import migrate  # noqa: E402
+from infra.stack import fresh_database  # noqa: E402
 from infra.topics import ensure_topics  # noqa: E402
 
 BODY = {"mood": "happy", "genres": [{"genre": "pop", "weight": 0.7}, {"genre": "funk", "weight": 0.3}],
@@ -81,13 +81,11 @@ def main() -> None:
     parser.add_argument("--relay", action="store_true", help="run the outbox relay to Kafka meanwhile")
     args = parser.parse_args()
 
-    admin_url = DatabaseSettings().url
-    name = f"cadenza_bench_{uuid.uuid4().hex[:8]}"
-    admin = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.rsplit("/", 1)[0] + "/" + name
-    migrate(url)
+    with fresh_database(DatabaseSettings().url, "cadenza_bench") as url:
+        run(args, url)
+
+
+def run(args: argparse.Namespace, url: str) -> None:
     engine = make_engine(url, pool_size=1)
     key = create_tenant(make_session_factory(engine), "bench", rate_per_s=0, max_in_flight=0)
     port = free_port()
@@ -128,8 +126,6 @@ def main() -> None:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(20)
         engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ started or stopped here.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,3 +72,24 @@ def status() -> dict[str, str]:
 
 def log_files() -> list[Path]:
     return [LocalBroker().log_file, LocalPostgres().log_file]
+
+
+@contextmanager
+def fresh_database(server_url: str, prefix: str = "cadenza_tmp") -> Iterator[str]:
+    """A new, migrated database on the server at ``server_url``, dropped on exit (tests, benchmarks)."""
+    import uuid
+
+    import sqlalchemy
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = sqlalchemy.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+        url = server_url.rsplit("/", 1)[0] + "/" + name
+        migrate(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -46,21 +46,10 @@ def postgres_server() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def database_url(postgres_server: str) -> Iterator[str]:
     """A fresh database for this test session, migrated to head, dropped at the end."""
-    import sqlalchemy
+    from infra.stack import fresh_database
 
-    from infra.stack import migrate
-
-    name = f"cadenza_test_{uuid.uuid4().hex[:10]}"
-    admin = sqlalchemy.create_engine(postgres_server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    url = postgres_server.rsplit("/", 1)[0] + "/" + name
-    migrate(url)
-    yield url
-    sqlalchemy.create_engine(url).dispose()
-    with admin.connect() as conn:
-        conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_database(postgres_server, "cadenza_test") as url:
+        yield url
 
 
 @pytest.fixture

@@ -58,20 +58,10 @@ def api(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
 @pytest.fixture
 def fresh_database(postgres_server: str) -> Iterator[str]:
     """A database of this test's own (migrated): for tests that read the whole outbox."""
-    import sqlalchemy
+    from infra.stack import fresh_database
 
-    from infra.stack import migrate
-
-    name = f"cadenza_own_{uuid.uuid4().hex[:10]}"
-    admin = sqlalchemy.create_engine(postgres_server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    url = postgres_server.rsplit("/", 1)[0] + "/" + name
-    migrate(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_database(postgres_server, "cadenza_own") as url:
+        yield url
 
 
 def completed_context(store, composition_id: uuid.UUID):
