@@ -2,7 +2,7 @@
 end) and `cadenza run api|relay|projector` (one of the processes `up` starts).
 
 `up` starts Kafka and PostgreSQL (infra.stack), then each process as a child in its own session:
-the outbox relay, the projector, the saga, one stage worker per stage, and the API. Every child's
+the outbox relay, the projector, the saga, one stage worker per stage, the feedback learner, and the API. Every child's
 output is printed with its name in front. SIGINT/SIGTERM (Ctrl-C) stops the children in reverse
 order (SIGTERM, then SIGKILL after a grace period), then the services this command started.
 """
@@ -144,6 +144,7 @@ def start_processes(supervisor: Supervisor, *, per_stage: bool = True) -> None:
             supervisor.start(stage.value, "worker", "stage", stage.value, env=metrics())
     else:
         supervisor.start("stages", "worker", "stage", "all", env=metrics())
+    supervisor.start("feedback", "worker", "feedback", env=metrics())
     supervisor.start("api", "run", "api")
 
 

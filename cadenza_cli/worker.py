@@ -1,4 +1,4 @@
-"""`cadenza worker saga` and `cadenza worker stage <stage|all>`: each stream processor runs alone."""
+"""`cadenza worker saga|feedback` and `cadenza worker stage <stage|all>`: each stream processor runs alone."""
 
 from __future__ import annotations
 
@@ -41,3 +41,13 @@ def stage(names: list[str] = typer.Argument(..., help="stage names (plan, harmon
         raise typer.BadParameter(f"{exc}; stages: {', '.join(s.value for s in StageName)} or 'all'") from None
     settings = StageWorkerSettings()
     _run(stage_process.build(stages, settings), settings)
+
+
+@app.command()
+def feedback() -> None:
+    """The feedback/RL learner: ratings into the planner's tempo policies (compositions.policy)."""
+    from stream_processors import feedback_process
+    from stream_processors.settings import FeedbackSettings
+
+    settings = FeedbackSettings()
+    _run(feedback_process.build(settings), settings)

@@ -1,7 +1,7 @@
 """Every Cadenza topic, declared once: name, partitions, key and configs; created idempotently.
 
 All topics are keyed by composition id (so one composition's events stay ordered), except the policy
-topic (keyed by policy name, compacted). Names can carry a prefix (CADENZA_TOPIC_PREFIX) so tests get
+topic (keyed by policy name, compacted) and the feedback process's internal ratings topic. Names can carry a prefix (CADENZA_TOPIC_PREFIX) so tests get
 fresh topics of their own.
 """
 
@@ -38,6 +38,7 @@ FEEDBACK = "compositions.feedback"
 POLICY = "compositions.policy"
 DLQ = "compositions.dlq"
 SAGA_TICKS = "compositions.saga-ticks"
+FEEDBACK_BY_POLICY = "compositions.feedback-by-policy"
 
 
 def stage_requests(stage: StageName | str) -> str:
@@ -54,10 +55,13 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(STAGE_RESULTS, 4, "composition id", "StageCompleted/StageFailed/StageCompensated from workers", _RETAINED),
     TopicSpec(COMPENSATIONS, 4, "composition id", "CompensationRequested, from the saga", _RETAINED),
     TopicSpec(EVENTS, 4, "composition id", "the public lifecycle and progress stream", {**_RETAINED, "retention.ms": str(30 * DAY_MS)}),
-    TopicSpec(FEEDBACK, 2, "composition id", "FeedbackSubmitted, from the API", _RETAINED),
+    # as many partitions as compositions.events: the feedback process joins the two by composition id
+    TopicSpec(FEEDBACK, 4, "composition id", "FeedbackSubmitted, from the API", _RETAINED),
     TopicSpec(POLICY, 1, "policy name", "PolicyUpdated, latest per policy",
               {"cleanup.policy": "compact", "min.compaction.lag.ms": "0", "segment.ms": str(3600 * 1000)}),
     TopicSpec(SAGA_TICKS, 4, "composition id", "internal to the saga: wake-ups for due deadlines and retries (JSON)",
+              {"cleanup.policy": "delete", "retention.ms": str(DAY_MS)}),
+    TopicSpec(FEEDBACK_BY_POLICY, 4, "policy name", "internal to the feedback process: one rating of one arm (JSON)",
               {"cleanup.policy": "delete", "retention.ms": str(DAY_MS)}),
     TopicSpec(DLQ, 1, "original key", "messages a consumer could not decode or process, with the reason in headers",
               {**_RETAINED, "retention.ms": str(30 * DAY_MS)}),

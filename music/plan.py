@@ -14,10 +14,12 @@ import math
 import random
 from dataclasses import dataclass
 
+from composition.feedback_policy import ARMS, arm_bounds, policy_name
 from composition.models import GENRES, Artifact, CompositionContext, CompositionRequest, FormSection, PlanSection, StageName
 from music.artifacts import ArtifactStore
 from music.errors import StageError
 from music.genres import Blend, blend
+from music.policy import current as current_policies
 from music.rhythm import slots_needed
 from music.theory import MINOR_FAMILY, strong_beat_spacing
 from music.userlyrics import Stanza, read_stanzas
@@ -140,8 +142,23 @@ def _syllable_slots(parts: list[_Part], b: Blend, tempo: float, rng: random.Rand
     return slots
 
 
-def make_plan(request: CompositionRequest) -> PlanSection:
-    """Plan the song for a request; user lyrics too long for the duration are a permanent StageError."""
+def _tempo_span(b: Blend, policy: dict[str, float] | None, rng: random.Random) -> tuple[float, float]:
+    """The tempo interval to plan in: the blend's range, or the third of it drawn from ``policy``."""
+    if not policy:
+        return b.tempo
+    arms = [a for a in ARMS if policy.get(a, 0.0) > 0]
+    if not arms:
+        return b.tempo
+    arm = rng.choices(arms, weights=[policy[a] for a in arms])[0]
+    return arm_bounds(arm, b.tempo)
+
+
+def make_plan(request: CompositionRequest, tempo_policy: dict[str, float] | None = None) -> PlanSection:
+    """Plan the song for a request; user lyrics too long for the duration are a permanent StageError.
+
+    ``tempo_policy`` (arm -> probability, composition.feedback_policy) picks the third of the tempo
+    range the song is planned in; without one the plan is what it always was.
+    """
     seed = request.seed if request.seed is not None else derive_seed(request)
     b = blend(request.genres, seed)
     rng = stage_rng(seed, "plan")
@@ -149,7 +166,7 @@ def make_plan(request: CompositionRequest) -> PlanSection:
     modes = {m: w * math.exp(_MODE_VALENCE[m] * valence) for m, w in b.modes.items()}
     mode = rng.choices(list(modes), weights=list(modes.values()))[0]
     key = rng.choice(_KEYS["minor" if mode in MINOR_FAMILY else "major"])
-    lo, hi = b.tempo
+    lo, hi = _tempo_span(b, tempo_policy, rng)
     tempo0 = lo + (hi - lo) * min(1.0, max(0.0, 0.2 + 0.6 * arousal + rng.uniform(-0.1, 0.1)))
     bpb = b.beats_per_bar
     target = request.duration_s * tempo0 / 60.0 / bpb
@@ -159,8 +176,9 @@ def make_plan(request: CompositionRequest) -> PlanSection:
     else:
         candidates = _user_candidates(stanzas, bpb)
     _, intro, parts, outro, total = _fit(candidates, target, b)
-    t_min, t_max = lo * 0.85, hi * 1.15
-    tempo = min(t_max, max(t_min, tempo0 * total / target))
+    t_min, t_max = b.tempo[0] * 0.85, b.tempo[1] * 1.15
+    nudge_min, nudge_max = (t_min, t_max) if (lo, hi) == b.tempo else (lo, hi)  # a policy's third holds
+    tempo = min(nudge_max, max(nudge_min, tempo0 * total / target))
     if stanzas is not None:
         lyric_bars = sum(p.bars for p in parts if p.vocal)
         need_s = lyric_bars * bpb * 60.0 / t_max
@@ -216,7 +234,9 @@ class RulesPlanner:
     capabilities = frozenset({"genres:" + ",".join(GENRES), "instrumental", "user-lyrics", "meters:3/4,4/4"})
 
     def run(self, ctx: CompositionContext, store: ArtifactStore, namespace: str) -> PlanSection:
-        return make_plan(ctx.request)
+        dominant = blend(ctx.request.genres, 0).dominant
+        policy = current_policies().get(policy_name(dominant))
+        return make_plan(ctx.request, dict(policy) if policy else None)
 
     def compensate(self, artifacts: list[Artifact], store: ArtifactStore) -> list[str]:
         return [a.uri for a in artifacts if store.delete(a.uri)]

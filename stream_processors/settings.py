@@ -65,3 +65,7 @@ class SagaSettings(ProcessSettings):
     """Multiplies every stage's deadline (tests shorten them)."""
     backoff_base_s: float = Field(default=0.5, gt=0)
     backoff_max_s: float = Field(default=30.0, gt=0)
+
+
+class FeedbackSettings(ProcessSettings):
+    """The feedback/RL process needs nothing beyond what every faust process needs."""

@@ -5,7 +5,8 @@ heartbeats and transaction commits go on during a long render), then publishes S
 StageFailed (with its retryable flag) in the same transaction that consumes the request. A table of
 finished (composition, stage, attempt) makes a redelivered request a no-op; artifacts are content-
 addressed, so even work repeated after a crash writes no second artifact. CompensationRequested for
-its stages deletes the stage's artifacts and answers StageCompensated.
+its stages deletes the stage's artifacts and answers StageCompensated. A worker with the plan stage
+follows the learned policies (compositions.policy) and hands them to the planner.
 """
 
 from __future__ import annotations
@@ -29,11 +30,12 @@ from composition.events import (
     utcnow,
 )
 from composition.models import Artifact, CompositionContext, StageName
-from infra.topics import COMPENSATIONS, DLQ, STAGE_RESULTS, stage_requests, topic, topic_prefix
+from infra.topics import COMPENSATIONS, DLQ, POLICY, STAGE_RESULTS, stage_requests, topic, topic_prefix
 from stream_processors import metrics as m
 from stream_processors import stage_runner
 from stream_processors.faust_app import make_app, table_options
 from stream_processors.inbox import Inbox, trace_of
+from stream_processors.policy_follower import PolicyFollower
 from stream_processors.settings import StageWorkerSettings
 
 log = logging.getLogger(__name__)
@@ -55,6 +57,8 @@ def build(stages: Iterable[StageName], settings: StageWorkerSettings | None = No
     inbox = Inbox(app, process, dlq)
     store_root = str(settings.artifact_dir)
     pool: dict[str, ProcessPoolExecutor] = {}
+    # the planner's learned policies (feedback/RL), newest per name from the compacted policy topic
+    follower = PolicyFollower(settings.bootstrap_servers, topic(POLICY)) if StageName.PLAN in stages else None
 
     def executor() -> ProcessPoolExecutor:
         if "pool" not in pool:
@@ -79,9 +83,10 @@ def build(stages: Iterable[StageName], settings: StageWorkerSettings | None = No
             return  # this attempt's result is already committed
         loop = asyncio.get_running_loop()
         timeout = (request.deadline_at - utcnow()).total_seconds() + settings.deadline_grace_s
+        policies = follower.as_json() if follower is not None and stage is StageName.PLAN else None
         future = loop.run_in_executor(executor(), stage_runner.run_stage, settings.providers, store_root,
                                       stage.value, request.context.model_dump_json(), str(request.composition_id),
-                                      request.provider_hint)
+                                      request.provider_hint, policies)
         try:
             outcome = await asyncio.wait_for(future, timeout=max(timeout, 0.001))
         except asyncio.TimeoutError:
@@ -139,9 +144,16 @@ def build(stages: Iterable[StageName], settings: StageWorkerSettings | None = No
                                                           tenant_id=request.tenant_id, stage=request.stage,
                                                           deleted_artifacts=deleted), trace_of(event))
 
+    if follower is not None:
+        @app.timer(interval=settings.tick_interval_s)
+        async def follow_policies() -> None:
+            follower.poll()
+
     @app.on_before_shutdown.connect
     async def shutdown_pool(app: faust.App, **_: object) -> None:
         if "pool" in pool:
             pool.pop("pool").shutdown(wait=False, cancel_futures=True)
+        if follower is not None:
+            follower.close()
 
     return app

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import contextvars
 import importlib
+import json
 import time
 from functools import lru_cache
 from typing import Any
 
 from composition.models import Artifact, CompositionContext, StageName
 from music.artifacts import LocalArtifactStore
+from music import policy
 from music.errors import StageError
 
 
@@ -54,14 +56,18 @@ def warm_up(providers: str) -> bool:
 
 
 def run_stage(providers: str, store_root: str, stage: str, context_json: str, namespace: str,
-              hint: str | None) -> dict[str, Any]:
-    """Run one stage attempt; return the filled context or the error, never raise."""
+              hint: str | None, policies_json: str | None = None) -> dict[str, Any]:
+    """Run one stage attempt; return the filled context or the error, never raise.
+
+    ``policies_json`` (``{policy name: {arm: probability}}``) is what the planner learned from feedback.
+    """
     started = time.time()
     try:
         context = CompositionContext.model_validate_json(context_json)
         token = _PINNED.set(hint)
         try:
-            name, section = router_for(providers).run(StageName(stage), context, store_for(store_root), namespace, hint)
+            with policy.use(json.loads(policies_json) if policies_json else {}):
+                name, section = router_for(providers).run(StageName(stage), context, store_for(store_root), namespace, hint)
         finally:
             _PINNED.reset(token)
         filled = context.with_section(stage, section)

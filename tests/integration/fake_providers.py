@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import tempfile
 import time
@@ -45,6 +46,7 @@ from composition.models import (
     VocalsSection,
 )
 from music.artifacts import ArtifactStore
+from music import policy
 from music.errors import StageError
 from music.providers import ProviderRegistry
 
@@ -97,6 +99,8 @@ class FakeProvider:
             raise StageError("scripted_failure", f"{self.stage.value}@{self.name} attempt {attempt} fails", retryable=True)
         if action.startswith("hang:") and attempt == 1:
             time.sleep(float(action.split(":")[1]))
+        if self.stage is StageName.PLAN:  # what the planner was handed, for the feedback loop's test
+            (_state_dir() / f"{namespace}-plan-policies.json").write_text(json.dumps(policy.current()))
         return section(self.stage, store, namespace, self.name)
 
     def compensate(self, artifacts: list[Artifact], store: ArtifactStore) -> list[str]:

@@ -110,6 +110,9 @@ class Pipeline:
     def start_stages(self, metrics_port: int = 0) -> Proc:
         return self.start("stages", "stage", "all", env={"CADENZA_METRICS_PORT": str(metrics_port)})
 
+    def start_feedback(self, metrics_port: int = 0) -> Proc:
+        return self.start("feedback", "feedback", env={"CADENZA_METRICS_PORT": str(metrics_port)})
+
     # ------------------------------------------------------------ publishing
 
     def request(self, theme: str = "a test", *, instrumental: bool = False, tenant: str = "acme") -> uuid.UUID:
