@@ -9,6 +9,7 @@ everything and ticks far into the future. The invariants are checked on every tr
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import timedelta
 
 from hypothesis import HealthCheck, event, given, settings
@@ -39,7 +40,9 @@ TICK_JUMPS_S = (0.1, 1, 3, 10, 40, 120, 400)
 class Simulation:
     def __init__(self, rnd: random.Random, instrumental: bool, policy: SagaPolicy, cancel_rate: float) -> None:
         self.rnd = rnd
-        self.inputs = Inputs(instrumental=instrumental)
+        # the id comes from the drawn randomness: a uuid4 would change the retry jitter (a hash of the id)
+        # from one replay of an example to the next, and hypothesis would see a different run
+        self.inputs = Inputs(composition_id=uuid.UUID(int=rnd.getrandbits(128), version=4), instrumental=instrumental)
         self.policy = policy
         self.cancel_rate = cancel_rate
         self.stages = stages_for(self.inputs.request)
