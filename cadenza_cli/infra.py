@@ -36,12 +36,18 @@ def status() -> None:
 
 @app.command()
 def reset(yes: bool = typer.Option(False, "--yes", help="really delete the local data")) -> None:
-    """Stop the local services and delete their data."""
+    """Stop the local services and delete their data (Kafka, PostgreSQL, the processors' local tables)."""
     from infra.kafka.broker import LocalBroker
     from infra.postgres.server import LocalPostgres
 
     if not yes:
         raise typer.BadParameter("this deletes all local Kafka and PostgreSQL data; pass --yes")
+    import shutil
+
+    from infra.settings import run_dir
+
     LocalBroker().reset()
     LocalPostgres().reset()
+    # the stream processors' RocksDB tables mirror changelog topics that no longer exist
+    shutil.rmtree(run_dir() / "faust", ignore_errors=True)
     typer.echo("local services reset")

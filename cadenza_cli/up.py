@@ -61,8 +61,15 @@ def run_projector() -> None:
 class Child:
     name: str
     argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
     popen: subprocess.Popen | None = None
     reader: threading.Thread | None = None
+    restarts: int = 0
+
+
+MAX_RESTARTS = 5
+"""A child that exits on its own is started again this many times (e.g. a faust worker that gave up
+while a freshly formatted broker was still loading its coordinators) before the stack gives up."""
 
 
 @dataclass
@@ -75,19 +82,23 @@ class Supervisor:
     stopping: bool = False
 
     def start(self, name: str, *args: str, env: dict[str, str] | None = None) -> Child:
-        child = Child(name, [sys.executable, "-m", "cadenza_cli.main", *args])
+        child = Child(name, [sys.executable, "-m", "cadenza_cli.main", *args], env={**self.env, **(env or {})})
+        self._spawn(child)
+        self.children.append(child)
+        return child
+
+    def _spawn(self, child: Child) -> None:
         out: int | IO = subprocess.PIPE
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
-            out = open(self.log_dir / f"{name}.log", "ab")
-        child.popen = subprocess.Popen(child.argv, env={**self.env, **(env or {})}, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL,
+            out = open(self.log_dir / f"{child.name}.log", "ab")
+        child.popen = subprocess.Popen(child.argv, env=child.env, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL,
                                        stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         if self.log_dir is None:
-            color = COLORS[len(self.children) % len(COLORS)]
+            color = COLORS[self.children.index(child) % len(COLORS)] if child in self.children \
+                else COLORS[len(self.children) % len(COLORS)]
             child.reader = threading.Thread(target=self._echo, args=(child, color), daemon=True)
             child.reader.start()
-        self.children.append(child)
-        return child
 
     def _echo(self, child: Child, color: str) -> None:
         tty = sys.stdout.isatty()
@@ -97,7 +108,19 @@ class Supervisor:
             sys.stdout.flush()
 
     def exited(self) -> Child | None:
-        return next((c for c in self.children if c.popen.poll() is not None), None)
+        """A child that exited and used up its restarts; children that exited with restarts left are
+        started again here (callers poll this)."""
+        for child in self.children:
+            if child.popen.poll() is None or self.stopping:
+                continue
+            if child.restarts >= MAX_RESTARTS:
+                return child
+            child.restarts += 1
+            sys.stderr.write(f"{child.name} exited with {child.popen.returncode}; "
+                             f"restart {child.restarts}/{MAX_RESTARTS}\n")
+            time.sleep(min(5.0, 0.5 * 2 ** child.restarts))
+            self._spawn(child)
+        return None
 
     def stop(self, grace_s: float = 20.0) -> None:
         self.stopping = True
@@ -146,6 +169,27 @@ def start_processes(supervisor: Supervisor, *, per_stage: bool = True) -> None:
         supervisor.start("stages", "worker", "stage", "all", env=metrics())
     supervisor.start("feedback", "worker", "feedback", env=metrics())
     supervisor.start("api", "run", "api")
+
+
+class _Watchdog:
+    """Ends a wait on the API (by closing its client) as soon as one of the stack's processes dies."""
+
+    def __init__(self, supervisor: Supervisor, http) -> None:
+        self.supervisor, self.http, self.dead = supervisor, http, None
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._stopped.wait(1.0):
+            dead = self.supervisor.exited()
+            if dead is not None:
+                self.dead = dead
+                self.http.close()
+                return
+
+    def stop(self) -> None:
+        self._stopped.set()
 
 
 def wait_for_api(url: str, supervisor: Supervisor, timeout: float = 60.0) -> None:
@@ -242,7 +286,18 @@ def demo_song(out: Path = typer.Option(Path("out"), help="the song goes to OUT/<
         with compose_api.client(url, key) as http:
             composition_id = compose_api.submit(http, body)
             typer.echo(f"composition {composition_id} accepted; following its progress")
-            kind, data = compose_api.follow(http, composition_id)
+            watchdog = _Watchdog(supervisor, http)
+            try:
+                kind, data = compose_api.follow(http, composition_id)
+            except Exception:
+                if watchdog.dead is None:
+                    raise
+                log = log_dir / f"{watchdog.dead.name}.log"
+                tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:]) if log.exists() else ""
+                typer.echo(f"{watchdog.dead.name} exited with {watchdog.dead.popen.returncode}; {log}:\n{tail}", err=True)
+                raise typer.Exit(1) from None
+            finally:
+                watchdog.stop()
             if kind != "CompositionCompleted":
                 typer.echo(f"the composition ended {kind}: {data}", err=True)
                 raise typer.Exit(1)

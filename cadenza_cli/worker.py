@@ -12,10 +12,21 @@ def _run(faust_app, settings) -> None:
 
     from stream_processors.metrics import serve
 
+    _prepare_changelogs(faust_app, settings)
     serve(settings.metrics_port)
     worker = Worker(faust_app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
     worker.spinner = None  # a terminal spinner: cursor escape codes in every log that is not a terminal
     worker.execute_from_commandline()
+
+
+def _prepare_changelogs(faust_app, settings) -> None:
+    """Create the app's table changelog topics up front (see infra.topics.ensure_compacted)."""
+    from infra.topics import ensure_compacted
+
+    wanted = {table.changelog_topic.get_topic_name(): table.partitions or faust_app.conf.topic_partitions
+              for table in faust_app.tables.values()}
+    if wanted:
+        ensure_compacted(settings.bootstrap_servers, wanted)
 
 
 @app.command()

@@ -110,6 +110,35 @@ def ensure_topics(bootstrap_servers: str, prefix: str | None = None, timeout: fl
     return created
 
 
+def ensure_compacted(bootstrap_servers: str, partitions_by_name: dict[str, int], timeout: float = 30.0) -> list[str]:
+    """Create compacted topics that do not exist yet (faust's table changelogs) and wait until visible.
+
+    faust creates its changelog topics itself at start, then reads their partition count at once; on
+    a broker whose metadata lags (a freshly formatted one) it finds none and the agent crashes with
+    PartitionsMismatch. Creating them before the worker starts avoids the race.
+    """
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+    existing = set(admin.list_topics(timeout=timeout).topics)
+    wanted = {name: count for name, count in partitions_by_name.items() if name not in existing}
+    created = []
+    if wanted:
+        futures = admin.create_topics([NewTopic(name, num_partitions=count, replication_factor=1,
+                                                config={"cleanup.policy": "compact"})
+                                       for name, count in wanted.items()], operation_timeout=timeout)
+        for name, future in futures.items():
+            try:
+                future.result()
+                created.append(name)
+            except KafkaException as exc:
+                if exc.args[0].code() != exc.args[0].TOPIC_ALREADY_EXISTS:
+                    raise
+    _wait_visible(admin, list(partitions_by_name), timeout)
+    return created
+
+
 def _wait_visible(admin, names: list[str], timeout: float) -> None:
     """Wait until the broker's metadata shows every topic with a leader for each partition.
 
