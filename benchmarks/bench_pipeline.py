@@ -95,7 +95,7 @@ def main() -> None:
             while len(sent_at) < args.n and (not args.rate or len(sent_at) < (time.perf_counter() - started) * args.rate + 1):
                 event = CompositionRequested(composition_id=uuid.uuid4(), tenant_id="bench", request=request)
                 pipe.publisher.publish(pipe.prefix + REQUESTS, event)
-                pipe.publisher._producer.poll(0)
+                pipe.publisher.poll()
                 sent_at[event.composition_id] = time.perf_counter()
             if published is None and len(sent_at) == args.n:
                 pipe.publisher.flush()

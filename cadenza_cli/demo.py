@@ -18,7 +18,7 @@ def demo(keep: bool = typer.Option(False, "--keep", help="leave the services run
     from infra import stack
     from infra.topics import REQUESTS, topic
     from producers.kafka_publisher import KafkaPublisher
-    from schemas.serde import decode
+    from schemas.serde import decode, encode
 
     typer.echo("starting Kafka (KRaft) and PostgreSQL ...")
     services = stack.start()
@@ -55,15 +55,9 @@ def demo(keep: bool = typer.Option(False, "--keep", help="leave the services run
             raise typer.Exit(f"the event did not come back from {topic(REQUESTS)}")
         elapsed = (time.perf_counter() - started) * 1000
         typer.echo(f"published and read back CompositionRequested {event.composition_id} "
-                   f"({len(publisher_bytes(event))} bytes of Avro) in {elapsed:.1f} ms via {topic(REQUESTS)}")
+                   f"({len(encode(event))} bytes of Avro) in {elapsed:.1f} ms via {topic(REQUESTS)}")
         typer.echo(f"  request: {request.model_dump_json()}")
     finally:
         if not keep:
             stack.stop()
             typer.echo("services stopped")
-
-
-def publisher_bytes(event) -> bytes:
-    from schemas.serde import encode
-
-    return encode(event)

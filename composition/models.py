@@ -310,3 +310,14 @@ class CompositionContext(Frozen):
 
 
 NonEmptyStr = Annotated[str, Field(min_length=1)]
+
+
+def artifacts_in(value: object) -> list[Artifact]:
+    """Every Artifact inside a model, list or section (the claim checks a compensation deletes)."""
+    if isinstance(value, Artifact):
+        return [value]
+    if isinstance(value, BaseModel):
+        return [a for name in type(value).model_fields for a in artifacts_in(getattr(value, name))]
+    if isinstance(value, (list, tuple)):
+        return [a for item in value for a in artifacts_in(item)]
+    return []

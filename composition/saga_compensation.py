@@ -18,10 +18,8 @@ once. Such a stage is marked ``late``: its compensation may come after its needs
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-
 from composition.events import Error, StageCompleted
-from composition.models import Artifact, StageName
+from composition.models import Artifact, StageName, artifacts_in
 from composition.pipeline import dependents_of, reverse_dependency_order
 from composition.saga_step import Step
 
@@ -112,19 +110,9 @@ def artifacts_of_result(event: StageCompleted) -> list[Artifact]:
     """Everything a result references in the artifact store: its artifact list and those in its section."""
     found: dict[str, Artifact] = {a.uri: a for a in event.artifacts}
     section = event.context.section(event.stage)
-    for artifact in _artifacts_in(section):
+    for artifact in artifacts_in(section):
         found.setdefault(artifact.uri, artifact)
     return list(found.values())
-
-
-def _artifacts_in(value: object) -> list[Artifact]:
-    if isinstance(value, Artifact):
-        return [value]
-    if isinstance(value, BaseModel):
-        return [a for name in type(value).model_fields for a in _artifacts_in(getattr(value, name))]
-    if isinstance(value, (list, tuple)):
-        return [a for item in value for a in _artifacts_in(item)]
-    return []
 
 
 def _reason(step: Step) -> str:

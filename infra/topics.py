@@ -86,7 +86,6 @@ def topic(name: str, prefix: str | None = None) -> str:
 
 def ensure_topics(bootstrap_servers: str, prefix: str | None = None, timeout: float = 30.0) -> list[str]:
     """Create every declared topic that does not exist yet; return the names created."""
-    from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient, NewTopic
 
     admin = AdminClient({"bootstrap.servers": bootstrap_servers})
@@ -94,19 +93,24 @@ def ensure_topics(bootstrap_servers: str, prefix: str | None = None, timeout: fl
     wanted = [spec for spec in all_topics(prefix) if spec.name not in existing]
     if not wanted:
         return []
-    futures = admin.create_topics(
-        [NewTopic(spec.name, num_partitions=spec.partitions, replication_factor=1, config=spec.config) for spec in wanted],
-        operation_timeout=timeout,
-    )
+    created = _create(admin, [NewTopic(spec.name, num_partitions=spec.partitions, replication_factor=1,
+                                       config=spec.config) for spec in wanted], timeout)
+    _wait_visible(admin, [spec.name for spec in wanted], timeout)
+    return created
+
+
+def _create(admin, topics: list, timeout: float) -> list[str]:
+    """Create ``topics``; one that another process created meanwhile is fine. Returns those we created."""
+    from confluent_kafka import KafkaException
+
     created = []
-    for name, future in futures.items():
+    for name, future in admin.create_topics(topics, operation_timeout=timeout).items():
         try:
             future.result()
             created.append(name)
         except KafkaException as exc:
             if exc.args[0].code() != exc.args[0].TOPIC_ALREADY_EXISTS:  # another process won the race
                 raise
-    _wait_visible(admin, [spec.name for spec in wanted], timeout)
     return created
 
 
@@ -117,24 +121,14 @@ def ensure_compacted(bootstrap_servers: str, partitions_by_name: dict[str, int],
     a broker whose metadata lags (a freshly formatted one) it finds none and the agent crashes with
     PartitionsMismatch. Creating them before the worker starts avoids the race.
     """
-    from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient, NewTopic
 
     admin = AdminClient({"bootstrap.servers": bootstrap_servers})
     existing = set(admin.list_topics(timeout=timeout).topics)
     wanted = {name: count for name, count in partitions_by_name.items() if name not in existing}
-    created = []
-    if wanted:
-        futures = admin.create_topics([NewTopic(name, num_partitions=count, replication_factor=1,
-                                                config={"cleanup.policy": "compact"})
-                                       for name, count in wanted.items()], operation_timeout=timeout)
-        for name, future in futures.items():
-            try:
-                future.result()
-                created.append(name)
-            except KafkaException as exc:
-                if exc.args[0].code() != exc.args[0].TOPIC_ALREADY_EXISTS:
-                    raise
+    created = _create(admin, [NewTopic(name, num_partitions=count, replication_factor=1,
+                                       config={"cleanup.policy": "compact"})
+                              for name, count in wanted.items()], timeout) if wanted else []
     _wait_visible(admin, list(partitions_by_name), timeout)
     return created
 

@@ -90,6 +90,10 @@ class KafkaPublisher:
                 self._producer.poll(0.5)
         self._producer.poll(0)
 
+    def poll(self, timeout: float = 0.0) -> None:
+        """Serve delivery reports (a long-lived publisher that is not flushed should call this now and then)."""
+        self._producer.poll(timeout)
+
     def flush(self, timeout: float = 30.0) -> None:
         remaining = self._producer.flush(timeout)
         with self._lock:

@@ -14,6 +14,7 @@ from typing import Any
 import faust
 
 from composition.events import Envelope
+from producers.kafka_publisher import headers_for
 from producers.tracing import HEADER as TRACE_HEADER
 from producers.tracing import child_of
 from schemas.errors import SerdeError
@@ -22,7 +23,6 @@ from stream_processors.dead_letter import dead_letter
 from stream_processors.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS_IN, EVENTS_OUT
 
 log = logging.getLogger(__name__)
-CONTENT_TYPE = b"application/vnd.apache.avro+single-object"
 
 
 def raw_headers(event: faust.EventT) -> list[tuple[str, bytes]]:
@@ -68,8 +68,7 @@ class Inbox:
         DEAD_LETTERS.labels(self.process, reason).inc()
 
     async def publish(self, topic: faust.TopicT, event: Envelope, traceparent: str | None) -> None:
-        headers = [("event-type", type(event).__name__.encode()), ("content-type", CONTENT_TYPE),
-                   (TRACE_HEADER, child_of(traceparent).encode())]
+        headers = headers_for(event, child_of(traceparent))
         await topic.send(key=str(event.composition_id).encode(), value=encode(event), headers=headers)
         EVENTS_OUT.labels(self.process, type(event).__name__).inc()
 

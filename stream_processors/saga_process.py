@@ -138,7 +138,7 @@ def build(settings: SagaSettings | None = None) -> faust.App:
                     ticker["publisher"] = KafkaPublisher(settings.bootstrap_servers, client_id=f"{PROCESS}-ticks")
                 ticker["publisher"].publish_raw(ticks_name, key, key=key)
         if "publisher" in ticker:
-            ticker["publisher"]._producer.poll(0)
+            ticker["publisher"].poll()
 
     @app.timer(interval=5.0)
     async def gauges() -> None:

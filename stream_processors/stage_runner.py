@@ -14,7 +14,7 @@ import time
 from functools import lru_cache
 from typing import Any
 
-from composition.models import Artifact, CompositionContext, StageName
+from composition.models import Artifact, CompositionContext, StageName, artifacts_in
 from music.artifacts import LocalArtifactStore
 from music import policy
 from music.errors import StageError
@@ -85,18 +85,6 @@ def run_stage(providers: str, store_root: str, stage: str, context_json: str, na
 def _failed(code: str, message: str, retryable: bool, provider: str | None, started: float) -> dict[str, Any]:
     return {"ok": False, "code": code, "message": message[:2000], "retryable": retryable,
             "provider": provider or "unknown", "started": started, "finished": time.time()}
-
-
-def artifacts_in(value: object) -> list[Artifact]:
-    """Every Artifact inside a section (claim checks to delete on compensation)."""
-    if isinstance(value, Artifact):
-        return [value]
-    if isinstance(value, (list, tuple)):
-        return [a for item in value for a in artifacts_in(item)]
-    fields = getattr(type(value), "model_fields", None)
-    if fields:
-        return [a for name in fields for a in artifacts_in(getattr(value, name))]
-    return []
 
 
 def compensate(providers: str, store_root: str, stage: str, artifacts_json: list[str]) -> list[str]:

@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra.net import port_open
 from infra.settings import PROJECT_ROOT, run_dir
 
 POM = Path(__file__).with_name("pom.xml")
@@ -139,14 +139,14 @@ class LocalBroker:
         return pid
 
     def running(self) -> bool:
-        return self.pid() is not None and _port_open(self.host, self.port)
+        return self.pid() is not None and port_open(self.host, self.port)
 
     def start(self, timeout: float = 90.0) -> str:
         """Start the broker if it is not running and wait until it answers metadata requests."""
         if self.pid() is not None:
             self.wait_ready(timeout)
             return self.bootstrap
-        if _port_open(self.host, self.port):
+        if port_open(self.host, self.port):
             raise BrokerError(f"port {self.port} is taken by another process; set CADENZA_KAFKA_PORT")
         self.fetch()
         config = self._write_config()
@@ -170,7 +170,7 @@ class LocalBroker:
         while time.monotonic() < deadline:
             if process is not None and process.poll() is not None:
                 raise BrokerError(f"Kafka exited with {process.returncode}; see {self.log_file}:\n{_tail(self.log_file)}")
-            if _port_open(self.host, self.port):
+            if port_open(self.host, self.port):
                 try:
                     metadata = AdminClient({"bootstrap.servers": self.bootstrap}).list_topics(timeout=5)
                     if metadata.brokers:
@@ -210,12 +210,6 @@ def _kafka_uuid() -> str:
     import base64
 
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-
-
-def _port_open(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
 
 
 def _reap(pid: int) -> None:

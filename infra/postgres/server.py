@@ -11,12 +11,12 @@ import glob
 import hashlib
 import os
 import shutil
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra.net import port_open
 from infra.settings import PROJECT_ROOT, run_dir
 
 
@@ -96,7 +96,7 @@ class LocalPostgres:
         """Start the cluster if needed, create the role and database, return the SQLAlchemy URL."""
         self._init()
         if not self.running():
-            if _port_open(self.host, self.port):
+            if port_open(self.host, self.port):
                 raise PostgresError(f"port {self.port} is taken by another process; set CADENZA_PG_PORT")
             self._run(str(_bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file),
                       "-w", "-t", str(int(timeout)), "start")
@@ -133,12 +133,6 @@ def _postgres_can_reach(path: Path) -> bool:
     path.mkdir(parents=True, exist_ok=True)
     probe = subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(path)], capture_output=True)
     return probe.returncode == 0
-
-
-def _port_open(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
 
 
 def wait_for(url: str, timeout: float = 30.0) -> None:

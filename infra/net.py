@@ -1,0 +1,12 @@
+"""Small network checks shared by the local services."""
+
+from __future__ import annotations
+
+import socket
+
+
+def port_open(host: str, port: int) -> bool:
+    """Whether something accepts TCP connections on host:port."""
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
