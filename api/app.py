@@ -10,13 +10,19 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from api import problems, routes_artifacts, routes_compositions, routes_events, routes_health
+from api import (
+    problems,
+    routes_artifacts,
+    routes_compositions,
+    routes_events,
+    routes_health,
+)
 from api.middleware import BodyLimit, Metrics
 from api.ratelimit import RateLimiter
 from api.settings import ApiSettings
 from api.tenancy import KeyVerifier
 from infra.database import make_engine, make_session_factory
-from music.artifacts import LocalArtifactStore
+from storage.local import LocalArtifactStore
 
 STATIC = Path(__file__).resolve().parent / "static"
 log = logging.getLogger("cadenza.api")

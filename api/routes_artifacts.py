@@ -11,8 +11,8 @@ from fastapi.responses import FileResponse
 from api.deps import SessionDep, TenantDep
 from api.problems import not_found
 from api.routes_compositions import PREFIX, PROBLEMS
-from music.artifacts import LocalArtifactStore
 from readmodel import queries
+from storage.local import LocalArtifactStore
 
 router = APIRouter(prefix=PREFIX, tags=["artifacts"])
 

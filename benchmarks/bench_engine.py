@@ -38,6 +38,7 @@ def main() -> None:
     from composition.models import CompositionRequest, GenreWeight, Mood
     from music.offline import compose_offline
     from music.render import soundfont_path
+    from storage.local import LocalArtifactStore
 
     imports = time.perf_counter() - started
     request = CompositionRequest(
@@ -47,7 +48,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as folder:
         began = time.perf_counter()
-        song = compose_offline(request, Path(folder) / "song")
+        song = compose_offline(request, Path(folder) / "song", LocalArtifactStore(Path(folder) / "store"))
         total = time.perf_counter() - began
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     m = song.context.master.metrics

@@ -100,7 +100,7 @@ def dtw_costs(query: np.ndarray, refs: list[np.ndarray]) -> np.ndarray:
 
 def intelligibility(audio: np.ndarray, rate: int, notes, sung_ends: list[float], voice: str) -> dict[str, float]:
     """The nearest-template recogniser described in the module docstring."""
-    from music.vocals_espeak import EspeakVoice, speak, utterance_for
+    from music.vocals.espeak import EspeakVoice, speak, utterance_for
 
     reference_voice = EspeakVoice(*REFERENCE_VOICES[voice])
     labels = sorted({utterance_for(n) for n in notes})
@@ -143,11 +143,16 @@ def main() -> None:
     parser.add_argument("--skip-proxy-over", type=float, default=60.0, help="no proxy for longer songs (slow)")
     args = parser.parse_args()
 
-    from music.artifacts import LocalArtifactStore
+    from music.audio import read_audio
     from music.metrics_audio import vocal_pitch_error_cents
-    from music.render import read_audio
     from music.vocals import FormantSinger, sung_notes, vocal_style
-    from music.vocals_espeak import EspeakWorldSinger, sung_end, espeak_available, spoken_syllable
+    from music.vocals.espeak import (
+        EspeakWorldSinger,
+        espeak_available,
+        spoken_syllable,
+        sung_end,
+    )
+    from storage.local import LocalArtifactStore
 
     if not espeak_available():
         sys.exit("espeak-ng is not installed; only the formant singer is available")

@@ -59,10 +59,14 @@ def compose(
     except (ValidationError, ValueError) as exc:
         typer.echo(f"invalid request: {exc}", err=True)
         raise typer.Exit(2) from None
+    import tempfile
+
     from music.offline import compose_offline
+    from storage.local import LocalArtifactStore
 
     try:
-        song = compose_offline(request, out)
+        with tempfile.TemporaryDirectory(prefix="cadenza-offline-") as scratch:
+            song = compose_offline(request, out, LocalArtifactStore(scratch))
     except StageError as exc:
         typer.echo(f"composition failed: {exc}", err=True)
         raise typer.Exit(1) from None

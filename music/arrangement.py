@@ -12,15 +12,23 @@ import io
 
 import pretty_midi
 
+from composition.artifacts import ArtifactStore
 from composition.models import (
-    GENRES, Artifact, ArrangementSection, CompositionContext, HarmonySection, LyricsSection, MelodySection,
-    PlanSection, StageName, Track,
+    GENRES,
+    ArrangementSection,
+    Artifact,
+    CompositionContext,
+    HarmonySection,
+    LyricsSection,
+    MelodySection,
+    PlanSection,
+    StageName,
+    Track,
 )
-from music.artifacts import ArtifactStore
 from music.genres import blend
 from music.harmony import chord_at
-from music.plan import require, section_starts
-from music.providers import BaseProvider
+from music.plan import section_starts
+from music.stage import BaseProvider, require
 from music.theory import MINOR_FAMILY, pitch_class, swing_beat
 
 KICK, SNARE, RIM, CLAP, HAT, PEDAL, OPEN, CRASH, TAMB = 36, 38, 37, 39, 42, 44, 46, 49, 54

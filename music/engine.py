@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from composition import pipeline
+from composition.artifacts import ArtifactStore
 from composition.models import CompositionContext, CompositionRequest, StageName
-from music.artifacts import ArtifactStore
-from music.providers import ProviderRouter, default_registry
+from music.registry import default_registry
+from music.router import ProviderRouter
 
 STAGE_ORDER: tuple[StageName, ...] = tuple(spec.name for spec in pipeline.PIPELINE)  # topological
 SYMBOLIC_STAGES: tuple[StageName, ...] = (

@@ -10,11 +10,18 @@ from __future__ import annotations
 
 import random
 
-from composition.models import GENRES, Chord, CompositionContext, HarmonySection, PlanSection, SectionHarmony, StageName
-from music.artifacts import ArtifactStore
+from composition.artifacts import ArtifactStore
+from composition.models import (
+    GENRES,
+    Chord,
+    CompositionContext,
+    HarmonySection,
+    PlanSection,
+    SectionHarmony,
+    StageName,
+)
 from music.genres import Progression, blend
-from music.plan import require, stage_rng
-from music.providers import BaseProvider
+from music.stage import BaseProvider, require, stage_rng
 from music.theory import MINOR_FAMILY, parse_roman, voice_lead
 
 VOICING_RANGE = (52, 76)

@@ -12,16 +12,22 @@ from __future__ import annotations
 import random
 from functools import lru_cache
 
+from composition.artifacts import ArtifactStore
 from composition.models import (
-    CompositionContext, CompositionRequest, LyricLine, LyricsSection, PlanSection, SectionLyrics, StageName,
+    CompositionContext,
+    CompositionRequest,
+    LyricLine,
+    LyricsSection,
+    PlanSection,
+    SectionLyrics,
+    StageName,
 )
-from music.artifacts import ArtifactStore
 from music import wordbank as bank
 from music.errors import StageError
 from music.phonetics import line_syllables, rhyme_key, tokenize
-from music.plan import LINE_SLOTS, require, stage_rng
-from music.providers import BaseProvider
+from music.plan import LINE_SLOTS
 from music.rhythm import fits
+from music.stage import BaseProvider, require, stage_rng
 from music.userlyrics import read_stanzas
 
 

@@ -22,12 +22,19 @@ import pedalboard as pb
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 from scipy.signal import resample_poly
 
-from composition.models import Artifact, CompositionContext, MasterSection, StageName
-from music.artifacts import ArtifactStore
+from composition.artifacts import ArtifactStore
+from composition.models import CompositionContext, MasterSection, StageName
+from music.audio import read_audio, wav_bytes
+from music.errors import StageError
 from music.genres import MixStyle, mix_style
-from music.metrics_audio import integrated_lufs, measure_quality, sample_true_peaks, true_peak_dbtp
-from music.render import compensate_artifacts, read_audio, stage_error, wav_bytes
-from music.vocals import vocal_style
+from music.metrics_audio import (
+    integrated_lufs,
+    measure_quality,
+    sample_true_peaks,
+    true_peak_dbtp,
+)
+from music.stage import BaseProvider
+from music.vocals.style import vocal_style
 
 TARGET_LUFS = -14.0
 CEILING_DBTP = -1.0
@@ -152,7 +159,7 @@ def mix(stems: Iterable[tuple[str, np.ndarray]], vocal: np.ndarray | None, sampl
         balanced = balance({name: audio}, sample_rate, style)[name]
         bus = balanced if bus is None else np.add(bus, balanced, out=bus)
     if bus is None:
-        raise stage_error("no_stems", "there is nothing to mix")
+        raise StageError("no_stems", "there is nothing to mix")
     bus = instrument_bus(bus, sample_rate, style)
     if vocal is not None:
         vocals = balance({"vocals": _stereo(_fit(vocal, len(bus)))}, sample_rate, style)["vocals"]
@@ -204,7 +211,7 @@ def lyrics_text(ctx: CompositionContext) -> str | None:
     return "\n\n".join("\n".join(line.text for line in s.lines) for s in ctx.lyrics.sections) + "\n"
 
 
-class PedalboardMaster:
+class PedalboardMaster(BaseProvider):
     """The master stage's provider: stem balance, pedalboard effects, own true-peak limiter."""
 
     stage = StageName.MASTER
@@ -214,14 +221,14 @@ class PedalboardMaster:
 
     def run(self, ctx: CompositionContext, store: ArtifactStore, namespace: str) -> MasterSection:
         if ctx.render is None or ctx.plan is None:
-            raise stage_error("missing_input", "master needs the plan and render sections")
+            raise StageError("missing_input", "master needs the plan and render sections")
         sample_rate = ctx.render.sample_rate
 
         def stems():
             for artifact in ctx.render.stems:
                 audio, rate = read_audio(store, artifact)
                 if rate != sample_rate:
-                    raise stage_error("sample_rate_mismatch", f"{artifact.name} is {rate} Hz, render says {sample_rate}")
+                    raise StageError("sample_rate_mismatch", f"{artifact.name} is {rate} Hz, render says {sample_rate}")
                 yield artifact.name, audio
 
         vocal = None
@@ -246,11 +253,3 @@ class PedalboardMaster:
         duration = len(master) / sample_rate
         return MasterSection(outputs=outputs, integrated_lufs=lufs, true_peak_dbtp=peak, duration_s=duration,
                              metrics=metrics)
-
-    def compensate(self, artifacts: list[Artifact], store: ArtifactStore) -> list[str]:
-        return compensate_artifacts(artifacts, store)
-
-
-def providers() -> list[PedalboardMaster]:
-    """The master providers (read by the provider registry)."""
-    return [PedalboardMaster()]

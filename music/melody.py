@@ -8,15 +8,21 @@ from __future__ import annotations
 import math
 import random
 
+from composition.artifacts import ArtifactStore
 from composition.models import (
-    CompositionContext, HarmonySection, LyricsSection, MelodySection, Note, PlanSection, StageName,
+    CompositionContext,
+    HarmonySection,
+    LyricsSection,
+    MelodySection,
+    Note,
+    PlanSection,
+    StageName,
 )
-from music.artifacts import ArtifactStore
 from music.errors import StageError
 from music.harmony import chord_at
-from music.plan import bars_per_line, require, section_starts, stage_rng
-from music.providers import BaseProvider
+from music.plan import bars_per_line, section_starts
 from music.rhythm import layout_line, slots_needed
+from music.stage import BaseProvider, require, stage_rng
 from music.theory import is_strong_beat, scale_pcs, strong_beat_spacing, swing_beat
 from music.voices import voice_range
 

@@ -242,7 +242,7 @@ def measure_quality(ctx, master: np.ndarray, vocal: np.ndarray | None, sample_ra
     """Every quality metric of a finished song: the audio ones measured here, the symbolic ones
     (in key, syllable alignment, stress, rhyme) from ``music.metrics_symbolic``."""
     from composition.models import QualityMetrics
-    from music.vocals import sung_notes
+    from music.vocals.style import sung_notes
 
     energies = [s.energy for s in ctx.plan.form]
     correlation, _ = energy_loudness_correlation(energies, section_bounds_s(ctx.plan), master, sample_rate)

@@ -1,7 +1,7 @@
 """Compose a whole song in one process, without Kafka, and write it to a folder a user can open.
 
-The stages run through ``music.engine`` (the one provider router, stages in dependency order) with
-a throw-away artifact store; the song folder then gets what a listener and a developer want:
+The stages run through ``music.engine`` (stages in dependency order) with the artifact store the
+caller gives (the CLI uses a throw-away local folder); the song folder then gets what a listener and a developer want:
 master.wav/.flac/.mp3, arrangement.mid, vocals.wav, lyrics.txt, context.json (the whole composition
 context with its quality metrics, the providers used and each stage's wall time) and
 spectrogram.png (the master with the sung pitch against the melody's notes).
@@ -10,14 +10,12 @@ spectrogram.png (the master with the sung pitch against the melody's notes).
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from composition.artifacts import ArtifactStore
 from composition.models import CompositionContext, CompositionRequest
-from music.artifacts import ArtifactStore, LocalArtifactStore
 
 
 @dataclass
@@ -38,7 +36,8 @@ def run_stages(request: CompositionRequest, store: ArtifactStore, namespace: str
     A stage the engine had to skip (its provider module failed to import) is an error here: an
     offline song needs every stage."""
     from music.engine import compose
-    from music.providers import ProviderRouter, default_registry
+    from music.registry import default_registry
+    from music.router import ProviderRouter
 
     router = router or ProviderRouter(default_registry())
     result = compose(request, store, namespace, router)
@@ -58,7 +57,7 @@ def write_song_folder(ctx: CompositionContext, store: ArtifactStore, folder: Pat
     import soundfile as sf
 
     from music.spectrogram import spectrogram_png
-    from music.vocals import sung_notes
+    from music.vocals.style import sung_notes
 
     folder.mkdir(parents=True, exist_ok=True)
     wanted = {name: _artifact(ctx, name) for name in ("master.wav", "master.flac", "master.mp3", "lyrics.txt")}
@@ -68,7 +67,7 @@ def write_song_folder(ctx: CompositionContext, store: ArtifactStore, folder: Pat
     for name, artifact in wanted.items():
         if artifact is not None:
             files[name] = folder / name
-            shutil.copyfile(store.path(artifact.uri), files[name])
+            files[name].write_bytes(store.get(artifact.uri))
     document = {
         "context": ctx.model_dump(mode="json"),
         "metrics": ctx.master.metrics.model_dump(mode="json") if ctx.master else None,
@@ -91,21 +90,12 @@ def write_song_folder(ctx: CompositionContext, store: ArtifactStore, folder: Pat
     return files
 
 
-def compose_offline(request: CompositionRequest, folder: str | Path, router=None,
-                    store_root: str | Path | None = None) -> OfflineSong:
-    """Compose ``request`` end to end in this process and write the song folder."""
+def compose_offline(request: CompositionRequest, folder: str | Path, store: ArtifactStore, router=None) -> OfflineSong:
+    """Compose ``request`` end to end in this process (artifacts in ``store``) and write the song folder."""
     folder = Path(folder)
-    scratch = None if store_root else tempfile.mkdtemp(prefix="cadenza-offline-")
-    try:
-        store = LocalArtifactStore(store_root or scratch)
-        namespace = f"offline-{request.seed if request.seed is not None else 'x'}"
-        ctx, seconds, providers = run_stages(request, store, namespace, router)
-        started = time.perf_counter()
-        files = write_song_folder(ctx, store, folder, seconds, providers)
-        seconds["write"] = time.perf_counter() - started
-        return OfflineSong(ctx, folder, files, seconds, providers)
-    finally:
-        if scratch:
-            shutil.rmtree(scratch, ignore_errors=True)
-
-
+    namespace = f"offline-{request.seed if request.seed is not None else 'x'}"
+    ctx, seconds, providers = run_stages(request, store, namespace, router)
+    started = time.perf_counter()
+    files = write_song_folder(ctx, store, folder, seconds, providers)
+    seconds["write"] = time.perf_counter() - started
+    return OfflineSong(ctx, folder, files, seconds, providers)

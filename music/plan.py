@@ -14,13 +14,21 @@ import math
 import random
 from dataclasses import dataclass
 
+from composition.artifacts import ArtifactStore
 from composition.feedback_policy import ARMS, arm_bounds, policy_name
-from composition.models import GENRES, Artifact, CompositionContext, CompositionRequest, FormSection, PlanSection, StageName
-from music.artifacts import ArtifactStore
+from composition.models import (
+    GENRES,
+    CompositionContext,
+    CompositionRequest,
+    FormSection,
+    PlanSection,
+    StageName,
+)
 from music.errors import StageError
 from music.genres import Blend, blend
 from music.policy import current as current_policies
 from music.rhythm import slots_needed
+from music.stage import BaseProvider, stage_rng
 from music.theory import MINOR_FAMILY, strong_beat_spacing
 from music.userlyrics import Stanza, read_stanzas
 
@@ -36,11 +44,6 @@ def derive_seed(request: CompositionRequest) -> int:
     """A seed from the request's content, for requests that carry none."""
     digest = hashlib.sha256(request.model_dump_json(exclude={"seed"}).encode()).digest()
     return int.from_bytes(digest[:4], "big") % (2**31)
-
-
-def stage_rng(seed: int, stage: str) -> random.Random:
-    """The random source of one stage of one song: every choice a stage makes comes from here."""
-    return random.Random(f"{seed}:{stage}")
 
 
 def bars_per_line(beats_per_bar: int, slots: int = LINE_SLOTS) -> int:
@@ -225,7 +228,7 @@ def total_beats(plan: PlanSection) -> float:
     return float(sum(s.bars for s in plan.form) * plan.beats_per_bar)
 
 
-class RulesPlanner:
+class RulesPlanner(BaseProvider):
     """The plan stage's built-in provider: the genre profiles and rules above."""
 
     stage = StageName.PLAN
@@ -237,17 +240,3 @@ class RulesPlanner:
         dominant = blend(ctx.request.genres, 0).dominant
         policy = current_policies().get(policy_name(dominant))
         return make_plan(ctx.request, dict(policy) if policy else None)
-
-    def compensate(self, artifacts: list[Artifact], store: ArtifactStore) -> list[str]:
-        return [a.uri for a in artifacts if store.delete(a.uri)]
-
-
-def require(ctx: CompositionContext, *stages: str):
-    """The named sections of ``ctx``; a missing one is a permanent ``missing_input`` error."""
-    found = []
-    for stage in stages:
-        section = getattr(ctx, stage)
-        if section is None:
-            raise StageError("missing_input", f"this stage needs the {stage} section, which the context lacks")
-        found.append(section)
-    return found

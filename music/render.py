@@ -2,11 +2,8 @@
 
 FluidSynth (through pyfluidsynth's ctypes binding) renders float samples directly - no 16-bit dither -
 with its chorus and reverb switched off, so the same MIDI always gives the same samples; the master
-adds the room. The SoundFont comes from the ``CADENZA_SOUNDFONT`` setting, defaulting to Debian's
-FluidR3 GM when installed and to the small TimGM6mb otherwise.
-
-Also home to the small audio helpers the other audio stages share (WAV bytes in and out, artifact
-compensation, beats to seconds), so the audio half keeps one place for them.
+adds the room. The SoundFont is the engine's configured one (``EngineConfig.soundfont``), else
+Debian's FluidR3 GM when installed, else the small TimGM6mb.
 """
 
 from __future__ import annotations
@@ -19,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
+from composition.artifacts import ArtifactStore
 from composition.models import Artifact, CompositionContext, RenderSection, StageName
-from music.artifacts import ArtifactStore
+from music.audio import SAMPLE_RATE, wav_bytes
 from music.errors import StageError
+from music.stage import BaseProvider
 
-SAMPLE_RATE = 44100
 TAIL_S = 1.5  # release tail after the last note, shared by every stem
 SOUNDFONT_CANDIDATES = (
     Path("/usr/share/sounds/sf2/FluidR3_GM.sf2"),
@@ -34,51 +31,19 @@ SOUNDFONT_CANDIDATES = (
 SMALL_SOUNDFONT = SOUNDFONT_CANDIDATES[1]
 
 
-# ---------------------------------------------------------------- shared helpers
-
-
-def stage_error(code: str, message: str, retryable: bool = False) -> StageError:
-    """Build the StageError the provider router understands."""
-    return StageError(code, message, retryable)
-
-
-def wav_bytes(audio: np.ndarray, sample_rate: int, subtype: str = "PCM_24") -> bytes:
-    """Encode float audio (frames[, channels]) as WAV bytes; the PCM subtypes clip at full scale."""
-    buffer = io.BytesIO()
-    sf.write(buffer, np.asarray(audio, dtype=np.float32), sample_rate, format="WAV", subtype=subtype)
-    return buffer.getvalue()
-
-
-def read_audio(store: ArtifactStore, artifact: Artifact) -> tuple[np.ndarray, int]:
-    """Decode a stored audio artifact to float32 (frames, channels)."""
-    data, rate = sf.read(str(store.path(artifact.uri)), dtype="float32", always_2d=True)
-    return data, rate
-
-
-def compensate_artifacts(artifacts: list[Artifact], store: ArtifactStore) -> list[str]:
-    """Delete what a stage stored; returns the URIs actually removed (idempotent)."""
-    return [a.uri for a in artifacts if store.delete(a.uri)]
-
-
-def beats_to_seconds(beats: float, tempo_bpm: float) -> float:
-    return beats * 60.0 / tempo_bpm
-
-
 # ---------------------------------------------------------------- soundfont + synth
 
 
-def soundfont_path() -> Path:
-    """The SoundFont named by CADENZA_SOUNDFONT, else FluidR3 GM, else TimGM6mb (Debian paths)."""
-    configured = os.environ.get("CADENZA_SOUNDFONT")
-    if configured:
-        path = Path(configured)
-        if not path.is_file():
-            raise stage_error("soundfont_missing", f"CADENZA_SOUNDFONT={configured!r} is not a file")
-        return path
+def soundfont_path(configured: Path | None = None) -> Path:
+    """``configured`` if given, else FluidR3 GM, else TimGM6mb (Debian paths)."""
+    if configured is not None:
+        if not configured.is_file():
+            raise StageError("soundfont_missing", f"the configured SoundFont {str(configured)!r} is not a file")
+        return configured
     for candidate in SOUNDFONT_CANDIDATES:
         if candidate.is_file():
             return candidate
-    raise stage_error(
+    raise StageError(
         "soundfont_missing",
         "no General MIDI SoundFont found: install fluid-soundfont-gm or timgm6mb-soundfont, or set CADENZA_SOUNDFONT",
     )
@@ -95,7 +60,7 @@ def _new_synth(soundfont: Path, sample_rate: int):
     sfid = synth.sfload(str(soundfont))
     if sfid < 0:
         synth.delete()
-        raise stage_error("soundfont_unreadable", f"FluidSynth could not load {soundfont}")
+        raise StageError("soundfont_unreadable", f"FluidSynth could not load {soundfont}")
     return synth, sfid
 
 
@@ -207,7 +172,7 @@ def store_stems(stems: Iterable[Stem], store: ArtifactStore, namespace: str, sam
     return artifacts
 
 
-class FluidSynthRenderer:
+class FluidSynthRenderer(BaseProvider):
     """The render stage's provider: FluidSynth with a General MIDI SoundFont."""
 
     stage = StageName.RENDER
@@ -221,18 +186,10 @@ class FluidSynthRenderer:
 
     def run(self, ctx: CompositionContext, store: ArtifactStore, namespace: str) -> RenderSection:
         if ctx.arrangement is None:
-            raise stage_error("missing_input", "render needs the arrangement section")
-        soundfont = self._soundfont or soundfont_path()
+            raise StageError("missing_input", "render needs the arrangement section")
+        soundfont = soundfont_path(self._soundfont)
         stems = iter_stems(store.get(ctx.arrangement.midi.uri), soundfont, self.sample_rate)
         artifacts = store_stems(stems, store, namespace, self.sample_rate)
         if not artifacts:
-            raise stage_error("empty_arrangement", "the arrangement MIDI has no tracks")
+            raise StageError("empty_arrangement", "the arrangement MIDI has no tracks")
         return RenderSection(stems=artifacts, sample_rate=self.sample_rate, soundfont=soundfont.name)
-
-    def compensate(self, artifacts: list[Artifact], store: ArtifactStore) -> list[str]:
-        return compensate_artifacts(artifacts, store)
-
-
-def providers() -> list[FluidSynthRenderer]:
-    """The render providers (read by the provider registry)."""
-    return [FluidSynthRenderer()]

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-
-class CadenzaError(Exception):
-    """Root of Cadenza's own errors; catch this to catch anything Cadenza raised on purpose."""
+from composition.errors import CadenzaError
 
 
 class SerdeReason(StrEnum):

@@ -17,8 +17,8 @@ from typing import TypeVar, overload
 from fastavro import schemaless_reader, schemaless_writer
 from pydantic import ValidationError
 
+import schemas.catalog as catalog
 from composition.events import EVENT_TYPES, Envelope
-from schemas import catalog
 from schemas.convert import from_dict, to_dict
 from schemas.errors import SerdeError, SerdeReason
 

@@ -38,7 +38,7 @@ class ProcessSettings(BaseSettings):
 
 
 class StageWorkerSettings(ProcessSettings):
-    providers: str = "music.providers:default_registry"
+    providers: str = "music.registry:default_registry"
     """``module:function`` returning the ProviderRegistry the worker routes through (tests inject fakes here)."""
     pool_size: int = Field(default=2, ge=1, le=64)
     """Processes that run stage work off the event loop (rendering and synthesis are CPU-heavy)."""

@@ -15,10 +15,9 @@ from functools import lru_cache
 from typing import Any
 
 from composition.models import Artifact, CompositionContext, StageName, artifacts_in
-from music.artifacts import LocalArtifactStore
 from music import policy
 from music.errors import StageError
-
+from storage.local import LocalArtifactStore
 
 _PINNED: contextvars.ContextVar[str | None] = contextvars.ContextVar("pinned_provider", default=None)
 
@@ -31,7 +30,7 @@ def router_for(providers: str):
     hint names a registered provider, an attempt runs on that provider alone. Without a usable hint
     the router's own chain applies.
     """
-    from music.providers import ProviderRouter
+    from music.router import ProviderRouter
 
     class PinnedRouter(ProviderRouter):
         def chain(self, stage, ctx=None):

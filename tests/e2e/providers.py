@@ -9,7 +9,7 @@ import struct
 import wave
 
 from composition.models import StageName
-from music.providers import ProviderRegistry
+from music.registry import ProviderRegistry
 from tests.integration.fake_providers import FakeProvider
 
 

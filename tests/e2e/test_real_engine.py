@@ -1,4 +1,4 @@
-"""One short song through the whole stack with the real music engine (music.providers)."""
+"""One short song through the whole stack with the real music engine (music.registry)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from tests.e2e.stack import REQUEST
 
 pytestmark = pytest.mark.e2e
-PROVIDERS = "music.providers:default_registry"
+PROVIDERS = "music.registry:default_registry"
 
 
 def test_a_real_song_through_the_api(stack):

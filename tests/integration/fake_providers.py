@@ -23,9 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from composition.artifacts import ArtifactStore
 from composition.models import (
-    Artifact,
     ArrangementSection,
+    Artifact,
     Chord,
     CompositionContext,
     FormSection,
@@ -45,10 +46,9 @@ from composition.models import (
     Track,
     VocalsSection,
 )
-from music.artifacts import ArtifactStore
 from music import policy
 from music.errors import StageError
-from music.providers import ProviderRegistry
+from music.registry import ProviderRegistry
 
 
 def _state_dir() -> Path:
@@ -121,7 +121,7 @@ def _put(store: ArtifactStore, namespace: str, name: str, provider: str) -> Arti
 
 def section(stage: StageName, store: ArtifactStore, namespace: str, provider: str):
     """A minimal valid section; stages with large outputs really write an artifact."""
-    from composition.models import Mood, GenreWeight
+    from composition.models import GenreWeight, Mood
 
     if stage is StageName.PLAN:
         form = [FormSection(name="verse1", kind="verse", bars=4, energy=0.5, vocals=True, phrase_syllables=[2])]

@@ -9,9 +9,14 @@ import pytest
 
 from composition.events import CompositionCompleted
 from infra.database import transaction
-from music.artifacts import LocalArtifactStore
 from readmodel.projection import project
-from tests.integration.api_harness import REQUEST, api, completed_context, progress_events  # noqa: F401
+from storage.local import LocalArtifactStore
+from tests.integration.api_harness import (  # noqa: F401
+    REQUEST,
+    api,
+    completed_context,
+    progress_events,
+)
 
 pytestmark = pytest.mark.integration
 BASE = "/api/v2/compositions"

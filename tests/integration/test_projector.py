@@ -10,9 +10,9 @@ from sqlalchemy import delete, select
 from composition.events import CancelRequested, CompositionCompleted
 from infra.database import make_engine, make_session_factory
 from infra.topics import DLQ, EVENTS, topic
-from music.artifacts import LocalArtifactStore
 from producers.kafka_publisher import KafkaPublisher
 from readmodel.models import Composition, CompositionEvent, CompositionStage
+from storage.local import LocalArtifactStore
 from stream_processors.projector import Projector
 from tests.integration.api_harness import completed_context, progress_events
 from tests.integration.kafka_helpers import consume

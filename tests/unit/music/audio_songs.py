@@ -8,6 +8,7 @@ import io
 
 import pretty_midi
 
+from composition.artifacts import ArtifactStore
 from composition.models import (
     ArrangementSection,
     Chord,
@@ -27,7 +28,6 @@ from composition.models import (
     Syllable,
     Track,
 )
-from music.artifacts import ArtifactStore
 
 TEMPO = 120.0
 FORM = [("intro", "intro", 1, 0.3, False), ("verse1", "verse", 3, 0.55, True),

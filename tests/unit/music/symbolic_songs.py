@@ -6,8 +6,8 @@ import tempfile
 from functools import lru_cache
 
 from composition.models import CompositionContext, CompositionRequest, GenreWeight, Mood
-from music.artifacts import LocalArtifactStore
 from music.engine import SYMBOLIC_STAGES, compose
+from storage.local import LocalArtifactStore
 
 SONGS: dict[str, dict] = {
     "pop-happy": dict(genres={"pop": 1.0}, mood="happy", duration_s=180, seed=1, theme="summer road trip with friends"),

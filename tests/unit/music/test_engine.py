@@ -4,7 +4,8 @@ import time
 
 from composition.models import StageName
 from music.engine import SYMBOLIC_STAGES, compose, stages_for
-from music.providers import ProviderRegistry, ProviderRouter, default_registry
+from music.registry import ProviderRegistry, default_registry
+from music.router import ProviderRouter
 from tests.unit.music.symbolic_songs import request, store
 
 

@@ -9,11 +9,11 @@ import pytest
 import soundfile as sf
 from pedalboard.io import AudioFile
 
-from music.artifacts import LocalArtifactStore
 from music.master import PedalboardMaster, finalize, stem_role, true_peak_limit
 from music.metrics_audio import integrated_lufs, true_peak_dbtp
 from music.render import SMALL_SOUNDFONT, FluidSynthRenderer
 from music.vocals import FormantSinger
+from storage.local import LocalArtifactStore
 from tests.unit.music.audio_songs import tiny_context
 
 

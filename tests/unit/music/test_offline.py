@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from cadenza_cli.compose_offline import app, parse_genres
 from composition.models import CompositionRequest, GenreWeight, Mood
 from music.offline import compose_offline
+from storage.local import LocalArtifactStore
 
 SONG_FILES = {"master.wav", "master.flac", "master.mp3", "arrangement.mid", "vocals.wav", "lyrics.txt",
               "context.json", "spectrogram.png"}
@@ -28,7 +29,7 @@ def _request(**kwargs):
 
 
 def test_sung_song_folder(tmp_path):
-    song = compose_offline(_request(), tmp_path / "song")
+    song = compose_offline(_request(), tmp_path / "song", LocalArtifactStore(tmp_path / "store"))
     assert SONG_FILES <= {p.name for p in (tmp_path / "song").iterdir()}
     document = json.loads((tmp_path / "song" / "context.json").read_text())
     assert document["context"]["master"]["metrics"] == document["metrics"]
@@ -40,8 +41,8 @@ def test_sung_song_folder(tmp_path):
 
 
 def test_same_request_and_seed_same_audio(tmp_path):
-    first = compose_offline(_request(genres=[GenreWeight(genre="lofi", weight=1.0)], voice="tenor"), tmp_path / "a")
-    second = compose_offline(_request(genres=[GenreWeight(genre="lofi", weight=1.0)], voice="tenor"), tmp_path / "b")
+    first = compose_offline(_request(genres=[GenreWeight(genre="lofi", weight=1.0)], voice="tenor"), tmp_path / "a", LocalArtifactStore(tmp_path / "sa"))
+    second = compose_offline(_request(genres=[GenreWeight(genre="lofi", weight=1.0)], voice="tenor"), tmp_path / "b", LocalArtifactStore(tmp_path / "sb"))
     a, _ = sf.read(first.files["master.wav"])
     b, _ = sf.read(second.files["master.wav"])
     assert a.shape == b.shape and abs(a - b).max() < 1e-6

@@ -5,9 +5,9 @@ import pytest
 from composition.feedback_policy import arm_bounds, arm_of
 from composition.models import CompositionContext
 from music import policy
-from music.artifacts import LocalArtifactStore
 from music.genres import blend
 from music.plan import RulesPlanner, make_plan
+from storage.local import LocalArtifactStore
 from tests.unit.music.symbolic_songs import request
 
 ALL_FAST = {"slow": 0.0, "mid": 0.0, "fast": 1.0}

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from music.artifacts import LocalArtifactStore
+from music.audio import read_audio
 from music.errors import StageError
-from music.render import SMALL_SOUNDFONT, FluidSynthRenderer, read_audio, soundfont_path
+from music.render import SMALL_SOUNDFONT, FluidSynthRenderer, soundfont_path
+from storage.local import LocalArtifactStore
 from tests.unit.music.audio_songs import tiny_context
 
 
@@ -38,13 +39,11 @@ def test_render_is_deterministic(store):
     assert [a.sha256 for a in first.stems] == [a.sha256 for a in second.stems]
 
 
-def test_soundfont_setting(monkeypatch, tmp_path):
-    monkeypatch.setenv("CADENZA_SOUNDFONT", str(SMALL_SOUNDFONT))
-    assert soundfont_path() == SMALL_SOUNDFONT
-    monkeypatch.setenv("CADENZA_SOUNDFONT", str(tmp_path / "missing.sf2"))
+def test_configured_soundfont(tmp_path):
+    assert soundfont_path(SMALL_SOUNDFONT) == SMALL_SOUNDFONT
     with pytest.raises(StageError) as error:
-        soundfont_path()
-    assert error.value.code == "soundfont_missing" and "CADENZA_SOUNDFONT" in error.value.message
+        soundfont_path(tmp_path / "missing.sf2")
+    assert error.value.code == "soundfont_missing" and "missing.sf2" in error.value.message
 
 
 def test_compensation_deletes_the_stems(store):

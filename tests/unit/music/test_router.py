@@ -4,10 +4,9 @@ import pytest
 
 from composition.models import CompositionContext, HarmonySection, StageName
 from music.errors import StageError
-from music.providers import (
-    BaseProvider, ProviderChainExhausted, ProviderRegistry, ProviderRouter, RoutingPolicy, StageProvider,
-    default_registry,
-)
+from music.registry import ProviderRegistry, default_registry
+from music.router import ProviderChainExhausted, ProviderRouter, RoutingPolicy
+from music.stage import BaseProvider, StageProvider
 from tests.unit.music.symbolic_songs import request, store, user_request
 
 

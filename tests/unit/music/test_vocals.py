@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from composition.models import GenreWeight
-from music.artifacts import LocalArtifactStore
+from music.audio import read_audio
 from music.errors import StageError
 from music.metrics_audio import pitch_track, vocal_pitch_error_cents
-from music.render import read_audio
 from music.vocals import FormantSinger, split_syllable, sung_notes, vocal_style
+from storage.local import LocalArtifactStore
 from tests.unit.music.audio_songs import tiny_context
 
 

@@ -12,13 +12,19 @@ import numpy as np
 import pytest
 
 from composition.models import StageName
-from music.artifacts import LocalArtifactStore
+from music.audio import read_audio
 from music.errors import StageError
 from music.metrics_audio import pitch_track, vocal_pitch_error_cents
-from music.providers import default_registry
-from music.render import read_audio
+from music.registry import default_registry
 from music.vocals import providers, sung_notes, vocal_duration_s, vocal_style
-from music.vocals_espeak import EspeakWorldSinger, sung_end, espeak_available, espeak_phonemes, spoken_syllable
+from music.vocals.espeak import (
+    EspeakWorldSinger,
+    espeak_available,
+    espeak_phonemes,
+    spoken_syllable,
+    sung_end,
+)
+from storage.local import LocalArtifactStore
 from tests.unit.music.audio_songs import tiny_context
 
 needs_espeak = pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")

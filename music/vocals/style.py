@@ -1,30 +1,15 @@
-"""Vocals stage: sing the lyrics on the melody's pitches and timing.
-
-This module holds what every singer shares - the voice profiles, the genre-aware singing style, the
-list of sung notes in seconds with their syllables - and the stage providers. The singers
-themselves live beside it: ``vocals_formant`` (own code, numpy/scipy, deterministic, the default)
-and ``vocals_espeak`` (espeak-ng phonemes re-pitched with the WORLD vocoder; optional, because
-espeak-ng is GPL-3 and must be installed from Debian).
-"""
+"""What every singer shares: the voice profiles, the genre-aware singing style, and the melody's
+sung notes in seconds with their syllables."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
-from composition.models import (
-    Artifact,
-    CompositionContext,
-    GenreWeight,
-    StageName,
-    Syllable,
-    VocalsSection,
-)
-from music.artifacts import ArtifactStore
+from composition.models import CompositionContext, GenreWeight, Syllable
+from music.audio import beats_to_seconds
+from music.errors import StageError
 from music.genres import mix_style
 from music.voices import VOICE_RANGES
-from music.render import SAMPLE_RATE, beats_to_seconds, compensate_artifacts, stage_error, wav_bytes
 
 VOWELS = frozenset("AA AE AH AO AW AY EH ER EY IH IY OW OY UH UW".split())
 
@@ -106,7 +91,7 @@ class SungNote:
 def sung_notes(ctx: CompositionContext) -> list[SungNote]:
     """The melody's notes that carry a syllable, with the syllable looked up in the lyrics."""
     if ctx.plan is None or ctx.melody is None or ctx.lyrics is None:
-        raise stage_error("missing_input", "vocals need the plan, lyrics and melody sections")
+        raise StageError("missing_input", "vocals need the plan, lyrics and melody sections")
     lines = {
         (section.section, index): line
         for section in ctx.lyrics.sections
@@ -118,7 +103,7 @@ def sung_notes(ctx: CompositionContext) -> list[SungNote]:
     for i, note in enumerate(notes):
         line = lines.get((note.section, note.line))
         if line is None or note.syllable >= len(line.syllables):
-            raise stage_error(
+            raise StageError(
                 "lyrics_mismatch", f"note at beat {note.start_beat} names syllable {note.syllable} of "
                 f"line {note.line} in {note.section!r}, which the lyrics do not have",
             )
@@ -149,66 +134,3 @@ def vocal_duration_s(ctx: CompositionContext) -> float:
     """The vocal track spans the song: the plan's duration (or the last note) plus a short tail."""
     last = max((n.start_beat + n.beats for n in ctx.melody.notes), default=0.0) if ctx.melody else 0.0
     return max(ctx.plan.duration_s, beats_to_seconds(last, ctx.plan.tempo_bpm)) + 1.5
-
-
-class _VocalsProvider:
-    """Shared run/compensate: find the notes, sing them with ``self.sing``, store vocals.wav."""
-
-    stage = StageName.VOCALS
-    name = "?"
-    version = "1"
-    capabilities: frozenset[str] = frozenset()
-
-    def __init__(self, sample_rate: int = SAMPLE_RATE) -> None:
-        self.sample_rate = sample_rate
-
-    def sing(self, notes: list[SungNote], voice: VoiceProfile, style: VocalStyle, duration_s: float,
-             seed: int) -> np.ndarray:
-        raise NotImplementedError
-
-    def run(self, ctx: CompositionContext, store: ArtifactStore, namespace: str) -> VocalsSection:
-        if ctx.request.instrumental or (ctx.melody is not None and not ctx.melody.sung):
-            raise stage_error("not_sung", "an instrumental composition has no vocals")
-        notes = sung_notes(ctx)
-        if not notes:
-            raise stage_error("no_sung_notes", "the melody carries no syllables to sing")
-        voice_name = ctx.plan.voice or ctx.request.voice
-        voice = VOICE_PROFILES.get(voice_name)
-        if voice is None:
-            raise stage_error("unknown_voice", f"no voice profile {voice_name!r}; known: {', '.join(VOICE_PROFILES)}")
-        audio = self.sing(notes, voice, vocal_style(ctx.plan.genres), vocal_duration_s(ctx), ctx.plan.seed)
-        artifact = store.put(namespace, "vocals.wav", wav_bytes(audio, self.sample_rate), "audio/wav")
-        return VocalsSection(audio=artifact, voice=voice.name, sample_rate=self.sample_rate)
-
-    def compensate(self, artifacts: list[Artifact], store: ArtifactStore) -> list[str]:
-        return compensate_artifacts(artifacts, store)
-
-
-class FormantSinger(_VocalsProvider):
-    """Own-code formant singer: glottal source + formant filters per ARPAbet phoneme. Deterministic."""
-
-    name = "formant"
-    version = "1"
-    capabilities = frozenset({"sung-only", "voices:alto,tenor", "deterministic", "license:own"})
-
-    def sing(self, notes, voice, style, duration_s, seed):
-        from music.vocals_formant import sing_formant
-
-        return sing_formant(notes, voice, style, duration_s, seed, self.sample_rate)
-
-
-def providers() -> list[_VocalsProvider]:
-    """Every vocals provider usable on this machine, preferred first (read by the provider registry).
-
-    The espeak-ng singer, when espeak-ng is installed, comes first: the same pitch accuracy as the
-    formant singer and a far higher score on an offline intelligibility proxy (measured by
-    benchmarks/bench_vocals.py); the formant singer stays as its fallback, and is the only singer
-    without espeak-ng."""
-    providers: list[_VocalsProvider] = [FormantSinger()]
-    try:
-        from music.vocals_espeak import EspeakWorldSinger, espeak_available
-    except ImportError:
-        return providers
-    if espeak_available():
-        providers.insert(0, EspeakWorldSinger())
-    return providers

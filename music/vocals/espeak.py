@@ -26,8 +26,9 @@ from math import gcd
 import numpy as np
 from scipy.signal import resample_poly
 
-from music.render import stage_error
-from music.vocals import SungNote, VocalStyle, VoiceProfile, _VocalsProvider, split_syllable
+from music.errors import StageError
+from music.vocals.base import VocalsProvider
+from music.vocals.style import SungNote, VocalStyle, VoiceProfile, split_syllable
 
 ESPEAK = "espeak-ng"
 FRAME_MS = 5.0
@@ -79,7 +80,7 @@ def _parse_wav(data: bytes) -> tuple[np.ndarray, int]:
     """espeak-ng's streamed WAV (its size fields are placeholders): 16-bit mono samples and rate."""
     at = data.find(b"data", 12)
     if data[:4] != b"RIFF" or at < 0:
-        raise stage_error("espeak_failed", "espeak-ng wrote no WAV data", retryable=True)
+        raise StageError("espeak_failed", "espeak-ng wrote no WAV data", retryable=True)
     rate = int.from_bytes(data[24:28], "little")
     body = data[at + 8:]
     samples = np.frombuffer(body[: len(body) // 2 * 2], dtype="<i2").astype(np.float64) / 32768.0
@@ -92,9 +93,9 @@ def speak(utterance: str, voice: EspeakVoice) -> tuple[np.ndarray, int]:
     try:
         done = subprocess.run(command, capture_output=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        raise stage_error("espeak_failed", f"could not run {ESPEAK}: {exc}", retryable=True) from exc
+        raise StageError("espeak_failed", f"could not run {ESPEAK}: {exc}", retryable=True) from exc
     if done.returncode != 0:
-        raise stage_error("espeak_failed", f"{ESPEAK} exited {done.returncode}: "
+        raise StageError("espeak_failed", f"{ESPEAK} exited {done.returncode}: "
                           f"{done.stderr.decode(errors='replace').strip()[:200]}", retryable=True)
     return _parse_wav(done.stdout)
 
@@ -126,7 +127,7 @@ def analyse(samples: np.ndarray, rate: int, f0_floor: float = 71.0) -> Spoken:
 
     loud = np.flatnonzero(np.abs(samples) > 10 ** (-50 / 20) * max(np.abs(samples).max(), 1e-9))
     if loud.size == 0 or np.abs(samples).max() < 1e-4:
-        raise stage_error("espeak_failed", "espeak-ng spoke silence", retryable=True)
+        raise StageError("espeak_failed", "espeak-ng spoke silence", retryable=True)
     margin = int(0.01 * rate)
     x = np.ascontiguousarray(samples[max(loud[0] - margin, 0):loud[-1] + margin], dtype=np.float64)
     f0, times = pyworld.dio(x, rate, f0_floor=60.0, f0_ceil=600.0, frame_period=FRAME_MS)
@@ -280,7 +281,7 @@ def sing_espeak(notes: list[SungNote], voice: VoiceProfile, style: VocalStyle, d
     return track.astype(np.float32)
 
 
-class EspeakWorldSinger(_VocalsProvider):
+class EspeakWorldSinger(VocalsProvider):
     """espeak-ng speaks each syllable, WORLD re-pitches and stretches it onto the note. Optional (GPL-3
     espeak-ng, run as a separate program), deterministic."""
 
@@ -290,8 +291,8 @@ class EspeakWorldSinger(_VocalsProvider):
 
     def sing(self, notes, voice, style, duration_s, seed):
         if not espeak_available():
-            raise stage_error("espeak_missing", f"{ESPEAK} is not installed (Debian package espeak-ng)",
+            raise StageError("espeak_missing", f"{ESPEAK} is not installed (Debian package espeak-ng)",
                               retryable=True)
         if voice.name not in ESPEAK_VOICES:
-            raise stage_error("unknown_voice", f"no espeak-ng voice for profile {voice.name!r}")
+            raise StageError("unknown_voice", f"no espeak-ng voice for profile {voice.name!r}")
         return sing_espeak(notes, voice, style, duration_s, self.sample_rate)

@@ -14,7 +14,8 @@ from functools import lru_cache
 import numpy as np
 from scipy.signal import butter, lfilter, sosfilt
 
-from music.vocals import SungNote, VocalStyle, VoiceProfile, split_syllable
+from music.vocals.base import VocalsProvider
+from music.vocals.style import SungNote, VocalStyle, VoiceProfile, split_syllable
 
 # F1, F2, F3 of an adult tenor-ish tract (Hz); the voice profile scales them. Diphthongs glide.
 VOWEL_FORMANTS: dict[str, tuple[tuple[float, float, float], ...]] = {
@@ -221,3 +222,14 @@ def sing_formant(notes: list[SungNote], voice: VoiceProfile, style: VocalStyle, 
     if peak > 0:
         track *= 10 ** (-3 / 20) / peak
     return track.astype(np.float32)
+
+
+class FormantSinger(VocalsProvider):
+    """Own-code formant singer: glottal source + formant filters per ARPAbet phoneme. Deterministic."""
+
+    name = "formant"
+    version = "1"
+    capabilities = frozenset({"sung-only", "voices:alto,tenor", "deterministic", "license:own"})
+
+    def sing(self, notes, voice, style, duration_s, seed):
+        return sing_formant(notes, voice, style, duration_s, seed, self.sample_rate)

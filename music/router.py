@@ -1,7 +1,6 @@
-"""The one place provider routing lives: a registry of stage providers and a router over it.
+"""A router over the provider registry (``music.registry``).
 
-A provider declares its stage, name, version and capabilities and turns a composition context into
-that stage's section. The router orders a stage's providers into a fallback chain (policy first,
+The router orders a stage's providers into a fallback chain (policy first,
 then registration order, keeping only providers whose capabilities suit the request), starts at a
 hint if given, falls back along the chain on retryable failures, and opens a provider's circuit
 after ``failure_threshold`` consecutive failures so it is skipped until ``cooldown_s`` has passed
@@ -11,44 +10,17 @@ once: no other provider can fix the input.
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, runtime_checkable
+from typing import Callable
 
-from composition.models import SECTION_TYPES, Artifact, CompositionContext, CompositionRequest, Frozen, StageName
-from music.artifacts import ArtifactStore
+from composition.artifacts import ArtifactStore
+from composition.models import SECTION_TYPES, CompositionContext, Frozen, StageName
 from music.errors import StageError
+from music.registry import ProviderRegistry, supports
 
 log = logging.getLogger(__name__)
-
-AUDIO_MODULES = ("music.vocals", "music.render", "music.master")
-
-
-@runtime_checkable
-class StageProvider(Protocol):
-    stage: StageName
-    name: str
-    version: str
-    capabilities: frozenset[str]
-
-    def run(self, ctx: CompositionContext, store: ArtifactStore, namespace: str) -> Frozen: ...
-
-    def compensate(self, artifacts: list[Artifact], store: ArtifactStore) -> list[str]: ...
-
-
-class BaseProvider:
-    """Shared behaviour: compensation deletes every artifact the stage stored (idempotently)."""
-
-    stage: StageName
-    name: str = "rules"
-    version: str = "1"
-    capabilities: frozenset[str] = frozenset()
-
-    def compensate(self, artifacts: list[Artifact], store: ArtifactStore) -> list[str]:
-        return [a.uri for a in artifacts if store.delete(a.uri)]
 
 
 class ProviderChainExhausted(StageError):
@@ -64,48 +36,6 @@ class ProviderChainExhausted(StageError):
 class CircuitOpen(StageError):
     def __init__(self, name: str, retry_in: float) -> None:
         super().__init__("circuit_open", f"provider {name} skipped, circuit open for {retry_in:.1f} s more", True)
-
-
-class ProviderRegistry:
-    """Providers by stage, in registration order."""
-
-    def __init__(self) -> None:
-        self._providers: dict[StageName, dict[str, StageProvider]] = {}
-        self.unavailable: dict[str, str] = {}  # module -> why its providers are missing
-
-    def register(self, provider: StageProvider) -> StageProvider:
-        stage = StageName(provider.stage)
-        by_name = self._providers.setdefault(stage, {})
-        if provider.name in by_name:
-            raise ValueError(f"a {stage.value} provider named {provider.name!r} is already registered")
-        by_name[provider.name] = provider
-        return provider
-
-    def providers_for(self, stage: StageName | str) -> list[StageProvider]:
-        return list(self._providers.get(StageName(stage), {}).values())
-
-    def get(self, stage: StageName | str, name: str) -> StageProvider:
-        return self._providers[StageName(stage)][name]
-
-    def stages(self) -> list[StageName]:
-        return [s for s in StageName if self._providers.get(s)]
-
-
-def supports(provider: StageProvider, request: CompositionRequest | None) -> bool:
-    """Whether a provider's declared capabilities cover a request (genres, user lyrics, instrumental)."""
-    if request is None:
-        return True
-    caps = provider.capabilities
-    for cap in caps:
-        if cap.startswith("genres:"):
-            allowed = set(cap.split(":", 1)[1].split(","))
-            if any(g.genre not in allowed for g in request.genres):
-                return False
-    if StageName(provider.stage) == StageName.LYRICS and request.lyrics is not None and "user-lyrics" not in caps:
-        return False
-    if request.instrumental and "sung-only" in caps:
-        return False
-    return True
 
 
 @dataclass
@@ -192,42 +122,3 @@ class ProviderRouter:
                 return name, section
             self._record(stage, name, False)
         raise ProviderChainExhausted(stage, errors)
-
-
-def _audio_providers(module) -> list[StageProvider]:
-    factory = getattr(module, "providers", None)
-    if callable(factory):
-        return list(factory())
-    found = []
-    for _, cls in inspect.getmembers(module, inspect.isclass):
-        if cls.__name__.startswith("_") or inspect.isabstract(cls):
-            continue
-        if cls.__module__ == module.__name__ and isinstance(getattr(cls, "stage", None), StageName) \
-                and callable(getattr(cls, "run", None)) and isinstance(getattr(cls, "name", None), str):
-            found.append(cls())
-    return found
-
-
-def default_registry() -> ProviderRegistry:
-    """Every built-in provider: the symbolic ones, and the audio ones whose modules import here.
-
-    An audio module contributes ``providers()`` if it defines it, else an instance of each provider
-    class it defines; a module that is missing or fails to import is recorded in ``unavailable``.
-    """
-    from music.arrangement import MidiArranger
-    from music.harmony import RulesHarmonizer
-    from music.lyrics import BankLyricist
-    from music.melody import RulesMelodist
-    from music.plan import RulesPlanner
-
-    registry = ProviderRegistry()
-    for provider in (RulesPlanner(), RulesHarmonizer(), BankLyricist(), RulesMelodist(), MidiArranger()):
-        registry.register(provider)
-    for module_name in AUDIO_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-            for provider in _audio_providers(module):
-                registry.register(provider)
-        except Exception as exc:  # absent (not yet built) or its native library is missing
-            registry.unavailable[module_name] = f"{type(exc).__name__}: {exc}"
-    return registry

@@ -1,0 +1,75 @@
+"""The registry of stage providers, and the explicit list of the built-in ones.
+
+Each stage has an ordered list of providers (registration order is preference order). Which of them
+suit a request follows from their declared capabilities (:func:`supports`). The built-in list is
+written out in :func:`default_registry`; a provider this machine cannot run (a missing program) is
+left out there and said in ``unavailable``, never hidden by catching an import failure.
+"""
+
+from __future__ import annotations
+
+from composition.models import CompositionRequest, StageName
+from music.config import EngineConfig
+from music.stage import StageProvider
+
+
+class ProviderRegistry:
+    """Providers by stage, in registration order."""
+
+    def __init__(self) -> None:
+        self._providers: dict[StageName, dict[str, StageProvider]] = {}
+        self.unavailable: dict[str, str] = {}  # "stage/provider" -> why this machine cannot run it
+
+    def register(self, provider: StageProvider) -> StageProvider:
+        stage = StageName(provider.stage)
+        by_name = self._providers.setdefault(stage, {})
+        if provider.name in by_name:
+            raise ValueError(f"a {stage.value} provider named {provider.name!r} is already registered")
+        by_name[provider.name] = provider
+        return provider
+
+    def providers_for(self, stage: StageName | str) -> list[StageProvider]:
+        return list(self._providers.get(StageName(stage), {}).values())
+
+    def get(self, stage: StageName | str, name: str) -> StageProvider:
+        return self._providers[StageName(stage)][name]
+
+    def stages(self) -> list[StageName]:
+        return [s for s in StageName if self._providers.get(s)]
+
+
+def supports(provider: StageProvider, request: CompositionRequest | None) -> bool:
+    """Whether a provider's declared capabilities cover a request (genres, user lyrics, instrumental)."""
+    if request is None:
+        return True
+    caps = provider.capabilities
+    for cap in caps:
+        if cap.startswith("genres:"):
+            allowed = set(cap.split(":", 1)[1].split(","))
+            if any(g.genre not in allowed for g in request.genres):
+                return False
+    if StageName(provider.stage) == StageName.LYRICS and request.lyrics is not None and "user-lyrics" not in caps:
+        return False
+    if request.instrumental and "sung-only" in caps:
+        return False
+    return True
+
+
+def default_registry(config: EngineConfig | None = None) -> ProviderRegistry:
+    """Every built-in provider this machine can run, preferred first within each stage."""
+    from music import vocals
+    from music.arrangement import MidiArranger
+    from music.harmony import RulesHarmonizer
+    from music.lyrics import BankLyricist
+    from music.master import PedalboardMaster
+    from music.melody import RulesMelodist
+    from music.plan import RulesPlanner
+    from music.render import FluidSynthRenderer
+
+    config = config or EngineConfig()
+    registry = ProviderRegistry()
+    for provider in (RulesPlanner(), RulesHarmonizer(), BankLyricist(), RulesMelodist(), MidiArranger(),
+                     *vocals.providers(), FluidSynthRenderer(config.soundfont), PedalboardMaster()):
+        registry.register(provider)
+    registry.unavailable.update(vocals.unavailable())
+    return registry

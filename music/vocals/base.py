@@ -1,0 +1,51 @@
+"""The vocals stage's provider base: every singer finds the sung notes the same way, sings them with
+its own ``sing`` and stores vocals.wav."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from composition.artifacts import ArtifactStore
+from composition.models import CompositionContext, StageName, VocalsSection
+from music.audio import SAMPLE_RATE, wav_bytes
+from music.errors import StageError
+from music.stage import BaseProvider
+from music.vocals.style import (
+    VOICE_PROFILES,
+    SungNote,
+    VocalStyle,
+    VoiceProfile,
+    sung_notes,
+    vocal_duration_s,
+    vocal_style,
+)
+
+
+class VocalsProvider(BaseProvider):
+    """Shared run: find the notes, sing them with ``self.sing``, store vocals.wav."""
+
+    stage = StageName.VOCALS
+    name = "?"
+    version = "1"
+    capabilities: frozenset[str] = frozenset()
+
+    def __init__(self, sample_rate: int = SAMPLE_RATE) -> None:
+        self.sample_rate = sample_rate
+
+    def sing(self, notes: list[SungNote], voice: VoiceProfile, style: VocalStyle, duration_s: float,
+             seed: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def run(self, ctx: CompositionContext, store: ArtifactStore, namespace: str) -> VocalsSection:
+        if ctx.request.instrumental or (ctx.melody is not None and not ctx.melody.sung):
+            raise StageError("not_sung", "an instrumental composition has no vocals")
+        notes = sung_notes(ctx)
+        if not notes:
+            raise StageError("no_sung_notes", "the melody carries no syllables to sing")
+        voice_name = ctx.plan.voice or ctx.request.voice
+        voice = VOICE_PROFILES.get(voice_name)
+        if voice is None:
+            raise StageError("unknown_voice", f"no voice profile {voice_name!r}; known: {', '.join(VOICE_PROFILES)}")
+        audio = self.sing(notes, voice, vocal_style(ctx.plan.genres), vocal_duration_s(ctx), ctx.plan.seed)
+        artifact = store.put(namespace, "vocals.wav", wav_bytes(audio, self.sample_rate), "audio/wav")
+        return VocalsSection(audio=artifact, voice=voice.name, sample_rate=self.sample_rate)
