@@ -19,7 +19,7 @@ test-unit: setup
 	$(PY) -m pytest -q -p no:cacheprovider tests/unit
 
 demo: setup
-	$(VENV)/bin/cadenza demo-song
+	$(VENV)/bin/cadenza demo
 
 services-start: setup
 	$(VENV)/bin/cadenza infra start

@@ -20,9 +20,10 @@ from api import (
 from api.middleware import BodyLimit, Metrics
 from api.ratelimit import RateLimiter
 from api.settings import ApiSettings
-from api.tenancy import KeyVerifier
 from infra.database import make_engine, make_session_factory
-from storage.local import LocalArtifactStore
+from service.commands import Commands
+from storage import StoreConfig, open_store
+from tenancy.keys import KeyVerifier
 
 STATIC = Path(__file__).resolve().parent / "static"
 log = logging.getLogger("cadenza.api")
@@ -61,9 +62,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                               "problem details.")
     app.state.settings = settings
     app.state.sessions = make_session_factory(engine)
+    app.state.commands = Commands(app.state.sessions, settings.topics,
+                                  in_flight_retry_after_s=settings.in_flight_retry_after_s)
     app.state.keys = KeyVerifier(app.state.sessions, settings.key_cache_s)
     app.state.limiter = RateLimiter()
-    app.state.store = LocalArtifactStore(settings.artifact_dir)
+    app.state.store = open_store(StoreConfig(root=settings.artifact_dir))
     app.state.kafka_admin = LazyAdmin(settings.bootstrap_servers)
     problems.install(app)
     for module in (routes_compositions, routes_events, routes_artifacts, routes_health):

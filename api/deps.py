@@ -1,4 +1,5 @@
-"""Dependencies of the routes, as ``Annotated`` aliases: settings, a database session, the tenant."""
+"""Dependencies of the routes, as ``Annotated`` aliases: settings, a database session, the service's
+commands, the artifact store, the tenant. All are built once in ``api.app.create_app``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.problems import Problem
 from api.ratelimit import RateLimiter
 from api.settings import ApiSettings
-from api.tenancy import KeyVerifier, TenantInfo
+from composition.artifacts import ArtifactStore
+from composition.errors import Busy
+from service.commands import Commands
+from tenancy.keys import KeyVerifier, TenantInfo
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="the tenant's API key")
 bearer = HTTPBearer(auto_error=False, description="the tenant's API key as a bearer token")
@@ -24,6 +28,14 @@ def get_settings(request: Request) -> ApiSettings:
 
 def get_sessions(request: Request) -> sessionmaker[Session]:
     return request.app.state.sessions
+
+
+def get_commands(request: Request) -> Commands:
+    return request.app.state.commands
+
+
+def get_store(request: Request) -> ArtifactStore:
+    return request.app.state.store
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -52,13 +64,15 @@ def get_writing_tenant(request: Request, tenant: Annotated[TenantInfo, Depends(g
     limiter: RateLimiter = request.app.state.limiter
     wait = limiter.acquire(tenant.id, tenant.rate_per_s, tenant.burst)
     if wait:
-        raise Problem(429, f"rate limit of {tenant.rate_per_s:g} writes/s (burst {tenant.burst}) exceeded",
-                      kind="rate-limited", headers={"Retry-After": limiter.retry_after(wait)})
+        raise Busy(f"rate limit of {tenant.rate_per_s:g} writes/s (burst {tenant.burst}) exceeded",
+                   kind="rate-limited", retry_after_s=wait)
     return tenant
 
 
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 SessionsDep = Annotated[sessionmaker[Session], Depends(get_sessions)]
 SessionDep = Annotated[Session, Depends(get_session)]
+CommandsDep = Annotated[Commands, Depends(get_commands)]
+StoreDep = Annotated[ArtifactStore, Depends(get_store)]
 TenantDep = Annotated[TenantInfo, Depends(get_tenant)]
 WriterDep = Annotated[TenantInfo, Depends(get_writing_tenant)]

@@ -1,8 +1,15 @@
-"""Errors as RFC 9457 problem details (``application/problem+json``), naming the field at fault."""
+"""Errors as RFC 9457 problem details (``application/problem+json``), naming the field at fault.
+
+The one place where errors become HTTP: the domain's named errors (``composition.errors``) by kind -
+InvalidInput 422, NotFound 404, Conflict 409, Busy 429 with Retry-After - pydantic's validation errors
+as 422 listing each field (a domain rule says its field itself, as ``InvalidInput.field``), and
+the framework's own HTTP errors. Routes raise domain errors or :class:`Problem`, never build responses.
+"""
 
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,6 +17,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from composition.errors import (
+    Busy,
+    CadenzaError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    TransientError,
+)
 
 log = logging.getLogger("cadenza.api")
 
@@ -37,7 +53,7 @@ class ProblemDetail(BaseModel):
 
 
 class Problem(Exception):
-    """Raise anywhere in a request to answer with a problem+json response."""
+    """An HTTP answer the API layer itself decides (authentication, ranges, the framework's errors)."""
 
     def __init__(self, status: int, detail: str, *, kind: str | None = None, title: str | None = None,
                  errors: list[FieldError] | None = None, headers: dict[str, str] | None = None,
@@ -58,39 +74,34 @@ class Problem(Exception):
         return JSONResponse(body, status_code=self.status, headers=self.headers, media_type=MEDIA_TYPE)
 
 
-def not_found(what: str = "composition") -> Problem:
-    """The one answer for missing and for someone else's resources (never 403: no existence leak)."""
-    return Problem(404, f"no such {what}", kind="not-found")
-
-
 def field_name(loc: tuple[Any, ...] | list[Any]) -> str:
     """``("body", "genres", 0, "weight")`` -> ``"genres[0].weight"``."""
     parts = list(loc)
-    if parts and parts[0] in ("body", "query", "path", "header"):
+    if parts and parts[0] in ("body", "query", "path", "header", "form"):
         parts = parts[1:]
     name = ""
     for part in parts:
         if isinstance(part, int):
             name += f"[{part}]"
-        elif part in ("function-after[_blend_is_a_distribution()]",):
-            continue
         else:
             name += ("." if name else "") + str(part)
     return name or "body"
 
 
 def field_errors(errors: list[dict[str, Any]]) -> list[FieldError]:
+    """One FieldError per pydantic error; a domain rule (InvalidInput) names its own field."""
     result = []
     for error in errors:
+        cause = (error.get("ctx") or {}).get("error")
+        loc = tuple(error.get("loc", ()))
+        if isinstance(cause, InvalidInput):
+            name = field_name(loc + ((cause.field,) if cause.field else ()))
+            result.append(FieldError(field=name, message=cause.message))
+            continue
         message = str(error.get("msg", "invalid"))
-        name = field_name(error.get("loc", ()))
         if message.startswith("Value error, "):
             message = message[len("Value error, "):]
-        # domain rules over several fields say which field they are about: "genres: weights must sum to 1"
-        head, sep, rest = message.partition(": ")
-        if sep and name == "body" and head.isidentifier():
-            name, message = head, rest
-        result.append(FieldError(field=name, message=message))
+        result.append(FieldError(field=field_name(loc), message=message))
     return result
 
 
@@ -102,6 +113,21 @@ def validation_problem(errors: list[dict[str, Any]]) -> Problem:
 
 def from_validation_error(exc: ValidationError, prefix: tuple[Any, ...] = ()) -> Problem:
     return validation_problem([{**e, "loc": prefix + tuple(e["loc"])} for e in exc.errors()])
+
+
+def domain_problem(exc: Exception) -> Problem | None:
+    """The problem for one of the domain's named errors (None for anything else)."""
+    if isinstance(exc, InvalidInput):
+        field = exc.field or "body"
+        return Problem(422, f"{field}: {exc.message}", kind=exc.reason.replace("_", "-"),
+                       errors=[FieldError(field=field, message=exc.message)])
+    if isinstance(exc, NotFound):
+        return Problem(404, str(exc), kind="not-found")
+    if isinstance(exc, Conflict):
+        return Problem(409, exc.message, kind=exc.kind)
+    if isinstance(exc, Busy):
+        return Problem(429, exc.message, kind=exc.kind, headers={"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))})
+    return None
 
 
 def install(app: FastAPI) -> None:
@@ -119,6 +145,16 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
         return Problem(exc.status_code, detail, headers=dict(exc.headers or {})).response(request.url.path)
+
+    @app.exception_handler(CadenzaError)
+    async def _domain(request: Request, exc: CadenzaError) -> JSONResponse:
+        problem = domain_problem(exc)
+        if problem is None:
+            log.error("unmapped %s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
+            problem = Problem(503 if isinstance(exc, TransientError) else 500, "the service could not complete this "
+                              "request; it has been logged", kind="unavailable" if isinstance(exc, TransientError)
+                              else "internal")
+        return problem.response(request.url.path)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -6,7 +6,6 @@ own share of the traffic (a shared limit would need the database or Redis on eve
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 
@@ -29,7 +28,3 @@ class RateLimiter:
                 return 0.0
             self._buckets[tenant] = (tokens, now)
             return (1.0 - tokens) / rate_per_s
-
-    @staticmethod
-    def retry_after(wait_s: float) -> str:
-        return str(max(1, math.ceil(wait_s)))

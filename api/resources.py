@@ -7,12 +7,13 @@ voices the engine knows; the domain model (CompositionRequest) still makes the f
 from __future__ import annotations
 
 import uuid
+from copy import copy
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from composition.models import GENRES, MOOD_LABELS, VOICES
+from composition.models import GENRES, MAX_GENRES, MOOD_LABELS, VOICES, Arousal, CompositionRequest, Valence, Weight
 
 GenreName = Literal[GENRES]  # type: ignore[valid-type]
 MoodLabel = Literal[tuple(MOOD_LABELS)]  # type: ignore[valid-type]
@@ -25,30 +26,36 @@ class Strict(BaseModel):
 
 
 class MoodIn(Strict):
-    valence: float = Field(ge=-1.0, le=1.0, description="-1 sad .. 1 happy")
-    arousal: float = Field(ge=0.0, le=1.0, description="0 calm .. 1 excited")
+    valence: Valence
+    arousal: Arousal
 
 
 class GenreWeightIn(Strict):
     genre: GenreName
-    weight: float = Field(gt=0.0, le=1.0)
+    weight: Weight
 
 
-class CompositionCreate(Strict):
+class _CompositionBody(Strict):
     """A composition request. ``mood`` is a label or valence/arousal; genre weights must sum to 1."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "mood": "happy", "genres": [{"genre": "pop", "weight": 0.7}, {"genre": "funk", "weight": 0.3}],
         "theme": "a summer road trip", "duration_s": 60, "voice": "alto", "instrumental": False, "seed": 42}]})
 
-    mood: MoodLabel | MoodIn
-    genres: list[GenreWeightIn] = Field(min_length=1, max_length=len(GENRES))
-    theme: str = Field(min_length=1, max_length=200)
-    duration_s: float = Field(ge=15.0, le=600.0)
-    lyrics: str | None = Field(default=None, max_length=5000)
-    voice: VoiceName = "alto"
-    instrumental: bool = False
-    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+
+_API_TYPES: dict[str, tuple[Any, Any]] = {
+    "mood": (MoodLabel | MoodIn, ...),
+    "genres": (list[GenreWeightIn], Field(min_length=1, max_length=MAX_GENRES)),
+    "voice": (VoiceName, "alto"),
+}
+"""Where the API body differs from the domain request: names it can list in its OpenAPI document."""
+
+CompositionCreate = create_model(
+    "CompositionCreate", __base__=_CompositionBody, __module__=__name__,
+    **{name: _API_TYPES.get(name, (info.annotation, copy(info))) for name, info in CompositionRequest.model_fields.items()},
+)
+"""The body of POST /compositions: the domain's request field for field (the same constraints), with
+API-facing types where the OpenAPI document should list the choices."""
 
 
 class Links(BaseModel):

@@ -8,9 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import ValidationError
 
-from api import commands
-from api.deps import SessionDep, SessionsDep, SettingsDep, TenantDep, WriterDep
-from api.problems import FieldError, Problem, ProblemDetail, from_validation_error, not_found
+from api.deps import CommandsDep, SessionDep, TenantDep, WriterDep
+from api.problems import ProblemDetail, from_validation_error
 from api.resources import (
     Accepted,
     ArtifactPublic,
@@ -24,8 +23,10 @@ from api.resources import (
     StagePublic,
     Status,
 )
+from composition.errors import InvalidInput, NotFound
 from composition.models import CompositionRequest, Mood
-from readmodel import queries
+from readmodel import queries as readmodel
+from service import queries
 
 PREFIX = "/api/v2/compositions"
 router = APIRouter(prefix=PREFIX, tags=["compositions"])
@@ -51,15 +52,14 @@ def to_domain(body: CompositionCreate) -> CompositionRequest:
 @router.post("", status_code=202, response_model=CompositionAccepted, responses=PROBLEMS,
              summary="Submit a composition request")
 def submit(body: CompositionCreate, request: Request, response: Response, tenant: WriterDep,
-           sessions: SessionsDep, settings: SettingsDep,
+           commands: CommandsDep,
            idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None) -> CompositionAccepted:
     """Accept the request (202) and queue it for the pipeline; ``Location`` names the composition.
 
     The same ``Idempotency-Key`` from the same tenant returns the same composition.
     """
-    result = commands.submit(sessions, tenant, to_domain(body), idempotency_key=idempotency_key,
-                             traceparent=request.headers.get("traceparent"),
-                             retry_after_s=settings.in_flight_retry_after_s)
+    result = commands.submit(tenant, to_domain(body), idempotency_key=idempotency_key,
+                             traceparent=request.headers.get("traceparent"))
     response.headers["Location"] = f"{PREFIX}/{result.id}"
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
@@ -77,8 +77,7 @@ def list_compositions(tenant: TenantDep, session: SessionDep,
         try:
             position = queries.decode_cursor(cursor)
         except (ValueError, UnicodeDecodeError):
-            raise Problem(422, "cursor: not a cursor this API handed out", kind="validation-error",
-                          errors=[FieldError(field="cursor", message="invalid cursor")]) from None
+            raise InvalidInput("not a cursor this API handed out", field="cursor", reason="validation-error") from None
     rows, next_cursor = queries.page(session, tenant.id, statuses=status, limit=limit, cursor=position)
     items = [CompositionSummary(id=r.id, status=r.status, progress=r.progress,
                                 theme=(r.request or {}).get("theme"), created_at=r.created_at,
@@ -91,13 +90,13 @@ def list_compositions(tenant: TenantDep, session: SessionDep,
 def get_composition(composition_id: uuid.UUID, tenant: TenantDep, session: SessionDep) -> CompositionPublic:
     row = queries.composition(session, tenant.id, composition_id)
     if row is None:
-        raise not_found()
+        raise NotFound("composition")
     stages = [StagePublic(stage=s.stage, status=s.status, attempt=s.attempt, provider=s.provider,
                           duration_ms=s.duration_ms, updated_at=s.updated_at)
-              for s in queries.stages(session, composition_id)]
+              for s in readmodel.stages(session, composition_id)]
     artifacts = [ArtifactPublic(name=a["name"], media_type=a["media_type"], size_bytes=a["size_bytes"],
                                 sha256=a["sha256"], url=f"{PREFIX}/{composition_id}/artifacts/{a['name']}")
-                 for a in row.artifacts or []]
+                 for a in row.artifacts]
     return CompositionPublic(id=row.id, status=row.status, progress=row.progress, created_at=row.created_at,
                              updated_at=row.updated_at, finished_at=row.finished_at, request=row.request,
                              stages=stages, quality=row.quality, artifacts=artifacts, error=row.error,
@@ -106,17 +105,17 @@ def get_composition(composition_id: uuid.UUID, tenant: TenantDep, session: Sessi
 
 @router.post("/{composition_id}/cancel", status_code=202, response_model=Accepted,
              responses={**PROBLEMS, 409: PROBLEMS[422]}, summary="Cancel a composition")
-def cancel(composition_id: uuid.UUID, request: Request, tenant: WriterDep, sessions: SessionsDep) -> Accepted:
+def cancel(composition_id: uuid.UUID, request: Request, tenant: WriterDep, commands: CommandsDep) -> Accepted:
     """Ask the pipeline to stop and undo what it did; the event stream tells when it is cancelled."""
-    status = commands.cancel(sessions, tenant, composition_id, traceparent=request.headers.get("traceparent"))
+    status = commands.cancel(tenant, composition_id, traceparent=request.headers.get("traceparent"))
     return Accepted(id=composition_id, status=status, detail="cancel requested")
 
 
 @router.post("/{composition_id}/feedback", status_code=202, response_model=Accepted,
              responses={**PROBLEMS, 409: PROBLEMS[422]}, summary="Rate a completed composition")
 def feedback(composition_id: uuid.UUID, body: FeedbackCreate, request: Request, tenant: WriterDep,
-             sessions: SessionsDep) -> Accepted:
+             commands: CommandsDep) -> Accepted:
     """Published as FeedbackSubmitted on compositions.feedback (read by the feedback/RL consumer)."""
-    commands.feedback(sessions, tenant, composition_id, rating=body.rating, tags=body.tags, comment=body.comment,
+    commands.feedback(tenant, composition_id, rating=body.rating, tags=body.tags, comment=body.comment,
                       traceparent=request.headers.get("traceparent"))
     return Accepted(id=composition_id, status="accepted", detail="feedback recorded")

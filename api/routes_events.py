@@ -20,9 +20,10 @@ from starlette.concurrency import run_in_threadpool
 
 from api import sse
 from api.deps import SettingsDep, TenantDep
-from api.problems import not_found
 from api.routes_compositions import PREFIX, PROBLEMS
-from readmodel import queries
+from composition.errors import NotFound
+from readmodel import queries as readmodel
+from service import queries
 
 router = APIRouter(prefix=PREFIX, tags=["compositions"])
 TERMINAL_EVENTS = {"CompositionCompleted", "CompositionFailed", "CompositionCancelled"}
@@ -44,12 +45,12 @@ async def events(composition_id: uuid.UUID, request: Request, tenant: TenantDep,
             return queries.owns(session, tenant.id, composition_id)
 
     if not await run_in_threadpool(owned):
-        raise not_found()
+        raise NotFound("composition")
     start = sse.parse_last_event_id(last_event_id) if last_event_id is not None else (after or 0)
 
     def fetch(after_seq: int):
         with sessions() as session:
-            return [(row.seq, row.type, row.payload) for row in queries.events_after(session, composition_id, after_seq)]
+            return [(row.seq, row.type, row.payload) for row in readmodel.events_after(session, composition_id, after_seq)]
 
     async def stream() -> AsyncIterator[bytes]:
         cursor, quiet_since = start, time.monotonic()

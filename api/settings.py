@@ -1,23 +1,15 @@
-"""Settings of the API process, from the environment (prefix CADENZA_API_), validated at start."""
+"""Settings of the API process (prefix CADENZA_API_), beside where the services are."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from infra.settings import DatabaseSettings, KafkaSettings, run_dir
-
-
-def _artifact_dir() -> Path:
-    # the same folder (and variable) the stage workers write to: stream_processors/settings.py
-    return Path(os.environ.get("CADENZA_ARTIFACT_DIR") or run_dir() / "artifacts")
+from infra.settings import ServiceSettings
 
 
-class ApiSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CADENZA_API_", extra="ignore")
+class ApiSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CADENZA_API_", extra="ignore", populate_by_name=True)
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -29,13 +21,4 @@ class ApiSettings(BaseSettings):
     key_cache_s: float = Field(default=30.0, ge=0, le=3600)
     """How long a verified API key is trusted without asking the database again (revocation delay)."""
     in_flight_retry_after_s: int = Field(default=5, ge=1, le=3600)
-    artifact_dir: Path = Field(default_factory=_artifact_dir)
     kafka_check_timeout_s: float = Field(default=2.0, gt=0, le=30)
-
-    @property
-    def database_url(self) -> str:
-        return DatabaseSettings().url
-
-    @property
-    def bootstrap_servers(self) -> str:
-        return KafkaSettings().bootstrap_servers

@@ -31,11 +31,11 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 import sqlalchemy  # noqa: E402
 
-from api.tenancy import create_tenant  # noqa: E402
 from infra.database import make_engine, make_session_factory  # noqa: E402
-from infra.settings import DatabaseSettings, KafkaSettings  # noqa: E402
+from infra.settings import ServiceSettings  # noqa: E402
 from infra.stack import fresh_database  # noqa: E402
-from infra.topics import ensure_topics  # noqa: E402
+from infra.topics import Topics, ensure_topics  # noqa: E402
+from tenancy.keys import create_tenant  # noqa: E402
 
 BODY = {"mood": "happy", "genres": [{"genre": "pop", "weight": 0.7}, {"genre": "funk", "weight": 0.3}],
         "theme": "a summer road trip", "duration_s": 60, "seed": 42}
@@ -81,7 +81,7 @@ def main() -> None:
     parser.add_argument("--relay", action="store_true", help="run the outbox relay to Kafka meanwhile")
     args = parser.parse_args()
 
-    with fresh_database(DatabaseSettings().url, "cadenza_bench") as url:
+    with fresh_database(ServiceSettings().database_url, "cadenza_bench") as url:
         run(args, url)
 
 
@@ -94,7 +94,7 @@ def run(args: argparse.Namespace, url: str) -> None:
     procs = [subprocess.Popen([sys.executable, "-m", "cadenza_cli.main", "run", "api", "--port", str(port),
                                "--workers", str(args.workers)], env=env, cwd=ROOT, start_new_session=True)]
     if args.relay:
-        ensure_topics(KafkaSettings().bootstrap_servers, prefix=prefix)
+        ensure_topics(ServiceSettings().bootstrap_servers, Topics(prefix))
         procs.append(subprocess.Popen([sys.executable, "-m", "cadenza_cli.main", "run", "relay"], env=env, cwd=ROOT,
                                       start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     base = f"http://127.0.0.1:{port}"

@@ -10,7 +10,6 @@ loaded libraries. The SoundFont is whatever CADENZA_SOUNDFONT / the default pick
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import sys
 import tempfile
@@ -30,15 +29,18 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--soundfont", default=None)
     args = parser.parse_args()
-    if args.soundfont:
-        os.environ["CADENZA_SOUNDFONT"] = args.soundfont
-
     started = time.perf_counter()
-    from cadenza_cli.compose_offline import parse_genres
+    from cadenza_cli.request_options import parse_genres
     from composition.models import CompositionRequest, GenreWeight, Mood
+    from music.config import EngineConfig
     from music.offline import compose_offline
+    from music.registry import default_registry
     from music.render import soundfont_path
+    from music.router import ProviderRouter
     from storage.local import LocalArtifactStore
+
+    soundfont = Path(args.soundfont) if args.soundfont else None
+    router = ProviderRouter(default_registry(EngineConfig(soundfont=soundfont)))
 
     imports = time.perf_counter() - started
     request = CompositionRequest(
@@ -48,12 +50,12 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as folder:
         began = time.perf_counter()
-        song = compose_offline(request, Path(folder) / "song", LocalArtifactStore(Path(folder) / "store"))
+        song = compose_offline(request, Path(folder) / "song", LocalArtifactStore(Path(folder) / "store"), router)
         total = time.perf_counter() - began
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     m = song.context.master.metrics
     print(f"song: {args.duration:g} s requested, {m.duration_s:.1f} s made; {', '.join(args.genre or ['pop=0.7', 'funk=0.3'])}; "
-          f"{'instrumental' if args.instrumental else args.voice}; SoundFont {soundfont_path().name}")
+          f"{'instrumental' if args.instrumental else args.voice}; SoundFont {soundfont_path(soundfont).name}")
     print(f"{'imports':14s} {imports:7.2f} s")
     for stage, seconds in song.stage_seconds.items():
         print(f"{stage:14s} {seconds:7.2f} s  {song.providers.get(stage, '')}")

@@ -28,7 +28,7 @@ import psutil  # noqa: E402
 
 from composition.events import CompositionRequested  # noqa: E402
 from composition.models import CompositionRequest, GenreWeight, Mood  # noqa: E402
-from infra.settings import KafkaSettings  # noqa: E402
+from infra.settings import ServiceSettings  # noqa: E402
 from infra.topics import REQUESTS  # noqa: E402
 from schemas.serde import decode  # noqa: E402
 from tests.integration.pipeline_harness import Pipeline  # noqa: E402
@@ -63,7 +63,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
 
-    bootstrap = KafkaSettings().bootstrap_servers
+    settings = ServiceSettings()
+    bootstrap = settings.bootstrap_servers
     pipe = Pipeline(bootstrap, Path(tempfile.mkdtemp(prefix="bench-pipeline-")), extra_env={
         "CADENZA_COMMIT_INTERVAL_S": str(args.commit_interval),
         "CADENZA_LOG_LEVEL": "error",
@@ -78,8 +79,9 @@ def main() -> None:
         from infra.kafka.broker import LocalBroker
 
         pids = {f"{p.name}{i}": p.popen.pid for i, p in enumerate([saga, *workers])}
-        if LocalBroker().pid():
-            pids["kafka"] = LocalBroker().pid()
+        broker = LocalBroker.from_settings(settings)
+        if broker.pid():
+            pids["kafka"] = broker.pid()
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
 
         request = CompositionRequest(mood=Mood.from_label("happy"), genres=[GenreWeight(genre="pop", weight=1.0)],

@@ -1,63 +1,104 @@
-"""`cadenza demo`: bring up the stack and show a composition request travelling through Kafka."""
+"""`cadenza demo` (what `make demo` runs): bring the stack up in the background, compose a song through
+the API the way a user would, download it, say where the files are, stop the stack."""
 
 from __future__ import annotations
 
-import time
-import uuid
+import threading
+from pathlib import Path
 
 import typer
 
-from composition.events import CompositionRequested
-from composition.models import CompositionRequest, GenreWeight, Mood
+from cadenza_cli.supervisor import Child, Supervisor
+from cadenza_cli.up import (
+    services_were_running,
+    stack_environment,
+    start_processes,
+    wait_for_api,
+)
+from infra.settings import ServiceSettings
 
 
-def demo(keep: bool = typer.Option(False, "--keep", help="leave the services running afterwards")) -> None:
-    """Start Kafka and PostgreSQL, publish a CompositionRequested, read it back, stop the services."""
-    from confluent_kafka import Consumer
+class Watchdog:
+    """Ends a wait on the API (by closing its client) as soon as one of the stack's processes dies."""
 
+    def __init__(self, supervisor: Supervisor, http) -> None:
+        self.supervisor, self.http, self.dead = supervisor, http, None
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._stopped.wait(1.0):
+            dead = self.supervisor.exited()
+            if dead is not None:
+                self.dead = dead
+                self.http.close()
+                return
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+
+def _tail(log: Path, lines: int = 15) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else ""
+
+
+def demo(out: Path = typer.Option(Path("out"), help="the song goes to OUT/<composition id>/"),
+         duration: float = typer.Option(30.0, help="seconds"),
+         port: int = typer.Option(8000, envvar="CADENZA_API_PORT"),
+         keep: bool = typer.Option(False, help="leave the stack running afterwards")) -> None:
+    """Bring the stack up in the background, compose a song through the API, download it, stop."""
+    from cadenza_cli import api_client
+    from cadenza_cli.request_options import api_body, build_request
     from infra import stack
-    from infra.topics import REQUESTS, topic
-    from producers.kafka_publisher import KafkaPublisher
-    from schemas.serde import decode, encode
+    from infra.database import make_engine, make_session_factory
+    from tenancy.keys import TenantExists, add_key, create_tenant
 
-    typer.echo("starting Kafka (KRaft) and PostgreSQL ...")
-    services = stack.start()
-    typer.echo(f"  kafka    {services.bootstrap_servers}\n  postgres {services.database_url}")
+    settings = ServiceSettings()
+    were_running = services_were_running(settings)
+    typer.echo("starting Kafka and PostgreSQL ...")
+    services = stack.start(settings)
+    log_dir = settings.run_dir / "logs"
+    supervisor = Supervisor(stack_environment(settings, services, port), log_dir=log_dir)
+    url = f"http://127.0.0.1:{port}"
     try:
-        request = CompositionRequest(
-            mood=Mood.from_label("happy"), theme="a summer road trip", duration_s=60, seed=42,
-            genres=[GenreWeight(genre="pop", weight=0.7), GenreWeight(genre="funk", weight=0.3)],
-        )
-        event = CompositionRequested(composition_id=uuid.uuid4(), tenant_id="demo", request=request)
-        started = time.perf_counter()
-        with KafkaPublisher(services.bootstrap_servers, client_id="cadenza-demo") as publisher:
-            publisher.publish(topic(REQUESTS), event)
-        del publisher  # the producer's threads end with it, before the broker stops
-        consumer = Consumer({"bootstrap.servers": services.bootstrap_servers, "group.id": f"demo-{uuid.uuid4()}",
-                             "auto.offset.reset": "latest", "isolation.level": "read_committed"})
-        # read from the offset just before our message, on its partition
-        from confluent_kafka import TopicPartition
-
-        metadata = consumer.list_topics(topic(REQUESTS), timeout=10).topics[topic(REQUESTS)]
-        offsets = []
-        for partition in metadata.partitions:
-            low, high = consumer.get_watermark_offsets(TopicPartition(topic(REQUESTS), partition), timeout=10)
-            offsets.append(TopicPartition(topic(REQUESTS), partition, max(low, high - 1)))
-        consumer.assign(offsets)
-        received = None
-        deadline = time.monotonic() + 15
-        while received is None and time.monotonic() < deadline:
-            message = consumer.poll(0.2)
-            if message is not None and not message.error() and message.key() == str(event.composition_id).encode():
-                received = decode(message.value())
-        consumer.close()
-        if received != event:
-            raise typer.Exit(f"the event did not come back from {topic(REQUESTS)}")
-        elapsed = (time.perf_counter() - started) * 1000
-        typer.echo(f"published and read back CompositionRequested {event.composition_id} "
-                   f"({len(encode(event))} bytes of Avro) in {elapsed:.1f} ms via {topic(REQUESTS)}")
-        typer.echo(f"  request: {request.model_dump_json()}")
+        typer.echo(f"starting saga, stage workers, projector, relay and API (logs in {log_dir}) ...")
+        start_processes(supervisor, per_stage=False)
+        wait_for_api(url, supervisor)
+        sessions = make_session_factory(make_engine(services.database_url, pool_size=1))
+        try:
+            key = create_tenant(sessions, "demo", rate_per_s=0, max_in_flight=0)
+        except TenantExists:
+            key = add_key(sessions, "demo")
+        request = build_request(mood="happy", genres=["pop=0.7", "funk=0.3"], theme="a summer road trip",
+                                duration=duration, seed=42)
+        with api_client.client(url, key) as http:
+            composition_id = api_client.submit(http, api_body(request))
+            typer.echo(f"composition {composition_id} accepted; following its progress")
+            watchdog = Watchdog(supervisor, http)
+            try:
+                kind, data = api_client.follow(http, composition_id)
+            except Exception:
+                if watchdog.dead is None:
+                    raise
+                dead: Child = watchdog.dead
+                log = log_dir / f"{dead.name}.log"
+                typer.echo(f"{dead.name} exited with {dead.popen.returncode}; {log}:\n{_tail(log)}", err=True)
+                raise typer.Exit(1) from None
+            finally:
+                watchdog.stop()
+            if kind != "CompositionCompleted":
+                typer.echo(f"the composition ended {kind}: {data}", err=True)
+                raise typer.Exit(1)
+            paths = api_client.download(http, composition_id, out)
+        typer.echo(f"\nyour song is in {(out / composition_id).resolve()}:")
+        for path in paths:
+            typer.echo(f"  {path}")
+        if keep:
+            typer.echo(f"the stack keeps running: web page {url}/ (API key {key})")
     finally:
         if not keep:
-            stack.stop()
-            typer.echo("services stopped")
+            typer.echo("stopping the stack ...")
+            supervisor.stop()
+            if not were_running:
+                stack.stop(settings)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+
 import typer
+
+from infra.settings import ServiceSettings
 
 app = typer.Typer(no_args_is_help=True, help="Start and stop the local Kafka broker and PostgreSQL server.")
 
@@ -12,7 +16,7 @@ def start() -> None:
     """Start Kafka (KRaft, one node) and PostgreSQL, create the topics, run the migrations."""
     from infra import stack
 
-    services = stack.start()
+    services = stack.start(ServiceSettings())
     typer.echo(f"kafka    {services.bootstrap_servers}")
     typer.echo(f"postgres {services.database_url}")
 
@@ -22,7 +26,7 @@ def stop() -> None:
     """Stop the local services cleanly (external ones are left alone)."""
     from infra import stack
 
-    stopped = stack.stop()
+    stopped = stack.stop(ServiceSettings())
     typer.echo("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
 
 
@@ -30,7 +34,7 @@ def stop() -> None:
 def status() -> None:
     from infra import stack
 
-    for name, state in stack.status().items():
+    for name, state in stack.status(ServiceSettings()).items():
         typer.echo(f"{name:9}{state}")
 
 
@@ -41,13 +45,10 @@ def reset(yes: bool = typer.Option(False, "--yes", help="really delete the local
     from infra.postgres.server import LocalPostgres
 
     if not yes:
-        raise typer.BadParameter("this deletes all local Kafka and PostgreSQL data; pass --yes")
-    import shutil
-
-    from infra.settings import run_dir
-
-    LocalBroker().reset()
-    LocalPostgres().reset()
+        raise typer.BadParameter("this deletes all local Kafka and PostgreSQL data; pass --yes", param_hint="--yes")
+    settings = ServiceSettings()
+    LocalBroker.from_settings(settings).reset()
+    LocalPostgres.from_settings(settings).reset()
     # the stream processors' RocksDB tables mirror changelog topics that no longer exist
-    shutil.rmtree(run_dir() / "faust", ignore_errors=True)
+    shutil.rmtree(settings.run_dir / "faust", ignore_errors=True)
     typer.echo("local services reset")

@@ -9,9 +9,9 @@ app = typer.Typer(no_args_is_help=True, help="Manage API tenants and their keys.
 
 def _sessions():
     from infra.database import make_engine, make_session_factory
-    from infra.settings import DatabaseSettings
+    from infra.settings import ServiceSettings
 
-    return make_session_factory(make_engine(DatabaseSettings().url, pool_size=1, max_overflow=0))
+    return make_session_factory(make_engine(ServiceSettings().database_url, pool_size=1, max_overflow=0))
 
 
 @app.command()
@@ -20,11 +20,12 @@ def create(name: str = typer.Argument(..., help="tenant id: lowercase letters, d
            burst: int = typer.Option(20, help="writes allowed at once before the rate applies"),
            max_in_flight: int = typer.Option(10, help="compositions not yet finished (0: unlimited)")) -> None:
     """Create a tenant and print its API key (shown only this once)."""
-    from api.tenancy import TenantExists, create_tenant
+    from composition.errors import CadenzaError
+    from tenancy.keys import create_tenant
 
     try:
         key = create_tenant(_sessions(), name, rate_per_s=rate, burst=burst, max_in_flight=max_in_flight)
-    except (TenantExists, ValueError) as exc:
+    except CadenzaError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(key)
@@ -34,11 +35,12 @@ def create(name: str = typer.Argument(..., help="tenant id: lowercase letters, d
 @app.command("add-key")
 def add_key(name: str) -> None:
     """Give an existing tenant another API key and print it."""
-    from api.tenancy import add_key as add
+    from composition.errors import CadenzaError
+    from tenancy.keys import add_key as add
 
     try:
         typer.echo(add(_sessions(), name))
-    except LookupError as exc:
+    except CadenzaError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
 
@@ -48,7 +50,7 @@ def list_tenants() -> None:
     """Tenants, their limits and how many keys they have."""
     from sqlalchemy import func, select
 
-    from readmodel.models import ApiKey, Tenant
+    from tenancy.models import ApiKey, Tenant
 
     with _sessions()() as session:
         rows = session.execute(select(Tenant, func.count(ApiKey.id)).outerjoin(ApiKey, ApiKey.tenant_id == Tenant.id)

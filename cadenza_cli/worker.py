@@ -26,39 +26,39 @@ def _prepare_changelogs(faust_app, settings) -> None:
     wanted = {table.changelog_topic.get_topic_name(): table.partitions or faust_app.conf.topic_partitions
               for table in faust_app.tables.values()}
     if wanted:
-        ensure_compacted(settings.bootstrap_servers, wanted)
+        ensure_compacted(settings.bootstrap_servers, wanted, settings.topics.replication_factor)
 
 
 @app.command()
 def saga() -> None:
     """The saga: owns each composition's state, dispatches stages, retries, compensates."""
-    from stream_processors import saga_process
+    from stream_processors.saga.app import build
     from stream_processors.settings import SagaSettings
 
     settings = SagaSettings()
-    _run(saga_process.build(settings), settings)
+    _run(build(settings), settings)
 
 
 @app.command()
 def stage(names: list[str] = typer.Argument(..., help="stage names (plan, harmony, ...) or 'all'")) -> None:
     """A stage worker for one or more stages (one agent per stage topic, work in a process pool)."""
     from composition.models import StageName
-    from stream_processors import stage_process
     from stream_processors.settings import StageWorkerSettings
+    from stream_processors.stage.app import build
 
     try:
         stages = list(StageName) if names == ["all"] else [StageName(n) for n in names]
     except ValueError as exc:
         raise typer.BadParameter(f"{exc}; stages: {', '.join(s.value for s in StageName)} or 'all'") from None
     settings = StageWorkerSettings()
-    _run(stage_process.build(stages, settings), settings)
+    _run(build(stages, settings), settings)
 
 
 @app.command()
 def feedback() -> None:
     """The feedback/RL learner: ratings into the planner's tempo policies (compositions.policy)."""
-    from stream_processors import feedback_process
+    from stream_processors.feedback.app import build
     from stream_processors.settings import FeedbackSettings
 
     settings = FeedbackSettings()
-    _run(feedback_process.build(settings), settings)
+    _run(build(settings), settings)

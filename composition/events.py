@@ -13,7 +13,13 @@ from typing import Annotated, Literal, Union
 
 from pydantic import AfterValidator, AwareDatetime, Field
 
-from composition.models import Artifact, CompositionContext, CompositionRequest, Frozen, StageName
+from composition.models import (
+    Artifact,
+    CompositionContext,
+    CompositionRequest,
+    Frozen,
+    StageName,
+)
 
 SCHEMA_VERSION = 1
 

@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from composition.errors import InvalidInput
+
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -41,11 +43,29 @@ MOOD_LABELS: dict[str, tuple[float, float]] = {
 }
 
 
+# The request's constraints, declared once: the domain model and the API's body both use these.
+Valence = Annotated[float, Field(ge=-1.0, le=1.0, description="-1 sad .. 1 happy")]
+Arousal = Annotated[float, Field(ge=0.0, le=1.0, description="0 calm .. 1 excited")]
+Weight = Annotated[float, Field(gt=0.0, le=1.0)]
+Theme = Annotated[str, Field(min_length=1, max_length=200)]
+DurationS = Annotated[float, Field(ge=15.0, le=600.0)]
+LyricsText = Annotated[str, Field(max_length=5000)]
+Seed = Annotated[int, Field(ge=0, le=2**31 - 1)]
+MAX_GENRES = len(GENRES)
+
+
+def one_of(value: str, known: tuple[str, ...], what: str) -> str:
+    """``value`` if it is one of ``known``; else a ValueError listing them."""
+    if value not in known:
+        raise ValueError(f"unknown {what} {value!r}; known: {', '.join(known)}")
+    return value
+
+
 class Mood(Frozen):
     """A mood as valence (-1 sad .. 1 happy) and arousal (0 calm .. 1 excited)."""
 
-    valence: float = Field(ge=-1.0, le=1.0)
-    arousal: float = Field(ge=0.0, le=1.0)
+    valence: Valence
+    arousal: Arousal
     label: str | None = None
 
     @classmethod
@@ -59,14 +79,12 @@ class Mood(Frozen):
 
 class GenreWeight(Frozen):
     genre: str
-    weight: float = Field(gt=0.0, le=1.0)
+    weight: Weight
 
     @field_validator("genre")
     @classmethod
     def _known_genre(cls, value: str) -> str:
-        if value not in GENRES:
-            raise ValueError(f"unknown genre {value!r}; known: {', '.join(GENRES)}")
-        return value
+        return one_of(value, GENRES, "genre")
 
 
 VOICES: tuple[str, ...] = ("alto", "tenor")
@@ -77,31 +95,29 @@ class CompositionRequest(Frozen):
     """What a user asks for. Validation here is the one source of the API's 4xx field errors."""
 
     mood: Mood
-    genres: list[GenreWeight] = Field(min_length=1, max_length=len(GENRES))
-    theme: str = Field(min_length=1, max_length=200)
-    duration_s: float = Field(ge=15.0, le=600.0)
-    lyrics: str | None = Field(default=None, max_length=5000)
+    genres: list[GenreWeight] = Field(min_length=1, max_length=MAX_GENRES)
+    theme: Theme
+    duration_s: DurationS
+    lyrics: LyricsText | None = None
     voice: str = "alto"
     instrumental: bool = False
-    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    seed: Seed | None = None
 
     @field_validator("voice")
     @classmethod
     def _known_voice(cls, value: str) -> str:
-        if value not in VOICES:
-            raise ValueError(f"unknown voice {value!r}; known: {', '.join(VOICES)}")
-        return value
+        return one_of(value, VOICES, "voice")
 
     @model_validator(mode="after")
     def _blend_is_a_distribution(self) -> "CompositionRequest":
         total = sum(g.weight for g in self.genres)
         if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"genres: weights must sum to 1, got {total:g}")
+            raise InvalidInput(f"weights must sum to 1, got {total:g}", field="genres")
         names = [g.genre for g in self.genres]
         if len(set(names)) != len(names):
-            raise ValueError("genres: each genre may appear once")
+            raise InvalidInput("each genre may appear once", field="genres")
         if self.instrumental and self.lyrics:
-            raise ValueError("lyrics: an instrumental request cannot carry lyrics")
+            raise InvalidInput("an instrumental request cannot carry lyrics", field="lyrics")
         return self
 
 

@@ -33,6 +33,10 @@ class Backoff(Frozen):
             raise ValueError("cap_s: must be at least base_s")
         return self
 
+    def delay_s(self, n: int) -> float:
+        """The delay before retry ``n`` (1-based), before jitter."""
+        return min(self.cap_s, self.base_s * self.factor ** min(n - 1, 64))
+
 
 def jitter_fraction(composition_id: uuid.UUID, stage: StageName, attempt: int) -> float:
     """A number in [0, 1) that looks random but depends only on its arguments."""
@@ -44,6 +48,6 @@ def retry_delay(
     backoff: Backoff, composition_id: uuid.UUID, stage: StageName, attempt: int, retry_number: int
 ) -> timedelta:
     """How long to wait after failed ``attempt`` before retry number ``retry_number`` on the same provider."""
-    raw = min(backoff.cap_s, backoff.base_s * backoff.factor ** (retry_number - 1))
+    raw = backoff.delay_s(retry_number)
     scale = 1.0 - backoff.jitter * jitter_fraction(composition_id, stage, attempt)
     return timedelta(seconds=raw * scale)

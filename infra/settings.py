@@ -1,65 +1,124 @@
-"""Connection settings shared by every process, read from the environment and validated at start.
+"""The root of the settings tree: where the services are, what every process and the CLI share.
 
-Each process builds its own settings class from these pieces (STYLE.md: one settings class per
-process); a bad value fails at start with a message naming the variable.
+Every process builds one settings object at start, from its own class, which extends
+:class:`ServiceSettings` here, and hands the parts down (a broker runner, the topic names, the
+database URL, the artifact store); nothing below a process's entry point reads the environment. A bad
+value fails at start with a message naming the variable.
+
+The defaults follow each other: the Kafka bootstrap address follows ``CADENZA_KAFKA_PORT`` and the
+database URL ``CADENZA_PG_PORT``, unless ``KAFKA_BOOTSTRAP_SERVERS`` / ``DATABASE_URL`` name existing
+services (the project then neither starts nor stops them).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from infra.topics import Topics
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_dir() -> Path:
+def env(name: str, default: Any = None, **constraints: Any) -> Any:
+    """A field read from the environment variable ``name`` exactly, whatever the class's prefix."""
+    return Field(default=default, validation_alias=name, **constraints)
+
+
+class ServiceSettings(BaseSettings):
+    """Where Kafka, PostgreSQL and the artifacts are, and how the local services are run.
+
+    Subclasses add a process's own settings under their own prefix (``CADENZA_API_``, ...); the
+    fields here keep their variable names (each names its variable explicitly).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CADENZA_", extra="ignore", populate_by_name=True)
+
+    run_dir: Path = env("CADENZA_RUN_DIR", PROJECT_ROOT / ".run")
     """Where local services keep their data, logs and pid files (ignored by git)."""
-    return Path(os.environ.get("CADENZA_RUN_DIR", PROJECT_ROOT / ".run")).resolve()
+    cache_dir: Path = env("CADENZA_CACHE_DIR", PROJECT_ROOT / ".cache")
+    """Downloaded service jars (Kafka from Maven Central)."""
+    kafka_port: int = env("CADENZA_KAFKA_PORT", 29092, ge=1, le=65535)
+    kafka_controller_port: int = env("CADENZA_KAFKA_CONTROLLER_PORT", 29093, ge=1, le=65535)
+    kafka_heap: str = env("CADENZA_KAFKA_HEAP", "768m", pattern=r"^\d+[kmg]$")
+    pg_port: int = env("CADENZA_PG_PORT", 25432, ge=1, le=65535)
+    pg_bin: Path | None = env("CADENZA_PG_BIN")
+    """The PostgreSQL server's bin folder; default: the newest /usr/lib/postgresql/*/bin."""
+    kafka_bootstrap_servers: str | None = env("KAFKA_BOOTSTRAP_SERVERS")
+    """host:port[,host:port] of an existing cluster; unset: the project's own broker."""
+    database_url_override: SecretStr | None = env("DATABASE_URL")
+    """SQLAlchemy URL of an existing server; unset: the project's own cluster."""
+    topic_prefix: str = env("CADENZA_TOPIC_PREFIX", "", pattern=r"^[A-Za-z0-9._-]*$")
+    """Put in front of every topic name (tests get fresh topics of their own this way)."""
+    partitions: int = env("CADENZA_PARTITIONS", 4, ge=1, le=1024)
+    """Partitions of every topic keyed by composition id, and of the tables that follow them."""
+    replication_factor: int = env("CADENZA_REPLICATION_FACTOR", 1, ge=1, le=16)
+    artifact_dir: Path | None = env("CADENZA_ARTIFACT_DIR", None)
+    """Where the local artifact store keeps its files; default: ``<run dir>/artifacts``."""
 
-
-class KafkaSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="KAFKA_", extra="ignore")
-
-    bootstrap_servers: str = Field(default="127.0.0.1:29092", description="host:port[,host:port]")
-    """Set KAFKA_BOOTSTRAP_SERVERS to use an existing cluster instead of the project's own broker."""
-
-    @field_validator("bootstrap_servers")
+    @field_validator("kafka_bootstrap_servers")
     @classmethod
-    def _host_port_list(cls, value: str) -> str:
-        for item in value.split(","):
+    def _host_port_list(cls, value: str | None) -> str | None:
+        for item in (value or "").split(",") if value else []:
             host, _, port = item.strip().rpartition(":")
             if not host or not port.isdigit():
                 raise ValueError(f"KAFKA_BOOTSTRAP_SERVERS: {item!r} is not host:port")
         return value
 
-    @property
-    def external(self) -> bool:
-        return "KAFKA_BOOTSTRAP_SERVERS" in os.environ
-
-
-class DatabaseSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore")
-
-    database_url: SecretStr = Field(
-        default=SecretStr("postgresql+psycopg2://cadenza@127.0.0.1:25432/cadenza"),
-        description="SQLAlchemy URL; set DATABASE_URL to use an existing server",
-    )
-
-    @field_validator("database_url")
+    @field_validator("database_url_override")
     @classmethod
-    def _postgres(cls, value: SecretStr) -> SecretStr:
-        if not value.get_secret_value().startswith(("postgresql://", "postgresql+psycopg2://")):
+    def _postgres(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("postgresql://", "postgresql+psycopg2://")):
             raise ValueError("DATABASE_URL must be a postgresql:// or postgresql+psycopg2:// URL")
         return value
 
-    @property
-    def external(self) -> bool:
-        return "DATABASE_URL" in os.environ
+    @field_validator("run_dir", "cache_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.resolve()
+
+    @model_validator(mode="after")
+    def _folders_under_run_dir(self) -> "ServiceSettings":
+        if self.artifact_dir is None:
+            self.artifact_dir = self.run_dir / "artifacts"
+        return self
 
     @property
-    def url(self) -> str:
-        value = self.database_url.get_secret_value()
+    def kafka_external(self) -> bool:
+        return self.kafka_bootstrap_servers is not None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return self.kafka_bootstrap_servers or f"127.0.0.1:{self.kafka_port}"
+
+    @property
+    def database_external(self) -> bool:
+        return self.database_url_override is not None
+
+    @property
+    def database_url(self) -> str:
+        if self.database_url_override is None:
+            return f"postgresql+psycopg2://cadenza@127.0.0.1:{self.pg_port}/cadenza"
+        value = self.database_url_override.get_secret_value()
         return value.replace("postgresql://", "postgresql+psycopg2://", 1) if value.startswith("postgresql://") else value
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(self.topic_prefix, self.partitions, self.replication_factor)
+
+    def environment(self) -> dict[str, str]:
+        """These settings as the variables a child process reads them from (``cadenza up`` passes them on)."""
+        values = {"CADENZA_RUN_DIR": str(self.run_dir), "CADENZA_CACHE_DIR": str(self.cache_dir),
+                  "CADENZA_KAFKA_PORT": str(self.kafka_port),
+                  "CADENZA_KAFKA_CONTROLLER_PORT": str(self.kafka_controller_port),
+                  "CADENZA_PG_PORT": str(self.pg_port), "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+                  "DATABASE_URL": self.database_url, "CADENZA_TOPIC_PREFIX": self.topic_prefix,
+                  "CADENZA_PARTITIONS": str(self.partitions),
+                  "CADENZA_REPLICATION_FACTOR": str(self.replication_factor),
+                  "CADENZA_ARTIFACT_DIR": str(self.artifact_dir)}
+        if self.pg_bin is not None:
+            values["CADENZA_PG_BIN"] = str(self.pg_bin)
+        return values

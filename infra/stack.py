@@ -13,7 +13,7 @@ from pathlib import Path
 
 from infra.kafka.broker import LocalBroker
 from infra.postgres.server import LocalPostgres, wait_for
-from infra.settings import PROJECT_ROOT, DatabaseSettings, KafkaSettings
+from infra.settings import PROJECT_ROOT, ServiceSettings
 from infra.topics import ensure_topics
 
 
@@ -34,44 +34,44 @@ def migrate(url: str, revision: str = "head") -> None:
     command.upgrade(config, revision)
 
 
-def start(kafka: bool = True, postgres: bool = True) -> Services:
-    kafka_settings, db_settings = KafkaSettings(), DatabaseSettings()
-    bootstrap = kafka_settings.bootstrap_servers
+def start(settings: ServiceSettings, kafka: bool = True, postgres: bool = True) -> Services:
+    """Start what ``settings`` say is ours (external services are used as they are), create the topics,
+    run the migrations; return where the services are."""
+    bootstrap = settings.bootstrap_servers
     if kafka:
-        if not kafka_settings.external:
-            bootstrap = LocalBroker().start()
-        ensure_topics(bootstrap)
-    url = db_settings.url
+        if not settings.kafka_external:
+            bootstrap = LocalBroker.from_settings(settings).start()
+        ensure_topics(bootstrap, settings.topics)
+    url = settings.database_url
     if postgres:
-        if not db_settings.external:
-            url = LocalPostgres().start()
+        if not settings.database_external:
+            url = LocalPostgres.from_settings(settings).start()
         wait_for(url)
         migrate(url)
     return Services(bootstrap, url)
 
 
-def stop() -> list[str]:
+def stop(settings: ServiceSettings) -> list[str]:
     stopped = []
-    if not KafkaSettings().external and LocalBroker().stop():
+    if not settings.kafka_external and LocalBroker.from_settings(settings).stop():
         stopped.append("kafka")
-    if not DatabaseSettings().external and LocalPostgres().stop():
+    if not settings.database_external and LocalPostgres.from_settings(settings).stop():
         stopped.append("postgres")
     return stopped
 
 
-def status() -> dict[str, str]:
-    kafka_settings, db_settings = KafkaSettings(), DatabaseSettings()
-    broker, pg = LocalBroker(), LocalPostgres()
+def status(settings: ServiceSettings) -> dict[str, str]:
+    broker, pg = LocalBroker.from_settings(settings), LocalPostgres.from_settings(settings)
     return {
-        "kafka": f"external {kafka_settings.bootstrap_servers}" if kafka_settings.external
+        "kafka": f"external {settings.bootstrap_servers}" if settings.kafka_external
         else (f"running on {broker.bootstrap} (pid {broker.pid()})" if broker.running() else "stopped"),
-        "postgres": "external" if db_settings.external
+        "postgres": "external" if settings.database_external
         else (f"running on {pg.host}:{pg.port} ({pg.data_dir})" if pg.running() else "stopped"),
     }
 
 
-def log_files() -> list[Path]:
-    return [LocalBroker().log_file, LocalPostgres().log_file]
+def log_files(settings: ServiceSettings) -> list[Path]:
+    return [LocalBroker.from_settings(settings).log_file, LocalPostgres.from_settings(settings).log_file]
 
 
 @contextmanager

@@ -1,30 +1,31 @@
 """Every Cadenza topic, declared once: name, partitions, key and configs; created idempotently.
 
 All topics are keyed by composition id (so one composition's events stay ordered), except the policy
-topic (keyed by policy name, compacted) and the feedback process's internal ratings topic. Names can carry a prefix (CADENZA_TOPIC_PREFIX) so tests get
-fresh topics of their own.
+topic (keyed by policy name, compacted) and the feedback process's internal ratings topic. The
+topics keyed by composition id share one partition count (a setting, default 4), so every
+composition's inputs are co-partitioned; the tables that follow them take the same count. A
+:class:`Topics` (from the settings) gives the real names, with a prefix that tests use to get fresh
+topics of their own.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 from composition.models import StageName
 
 DAY_MS = 24 * 3600 * 1000
+COMPOSITION_PARTITIONS = 0
+"""``TopicSpec.partitions`` of the topics keyed by composition id: the configured count."""
 
 
 @dataclass(frozen=True)
 class TopicSpec:
     name: str
-    partitions: int
+    partitions: int  # COMPOSITION_PARTITIONS: the configured count
     key: str
     doc: str
     config: dict[str, str] = field(default_factory=dict)
-
-    def prefixed(self, prefix: str) -> "TopicSpec":
-        return TopicSpec(prefix + self.name, self.partitions, self.key, self.doc, dict(self.config))
 
 
 _RETAINED = {"cleanup.policy": "delete", "retention.ms": str(7 * DAY_MS), "max.message.bytes": "1048576"}
@@ -46,56 +47,75 @@ def stage_requests(stage: StageName | str) -> str:
 
 
 TOPICS: tuple[TopicSpec, ...] = (
-    TopicSpec(REQUESTS, 4, "composition id", "CompositionRequested, from the outbox relay / CLI", _RETAINED),
-    TopicSpec(CONTROL, 4, "composition id", "CancelRequested, from the API", _RETAINED),
+    TopicSpec(REQUESTS, COMPOSITION_PARTITIONS, "composition id", "CompositionRequested, from the outbox relay / CLI", _RETAINED),
+    TopicSpec(CONTROL, COMPOSITION_PARTITIONS, "composition id", "CancelRequested, from the API", _RETAINED),
     *(
-        TopicSpec(stage_requests(stage), 4, "composition id", f"StageRequested for the {stage.value} workers", _RETAINED)
+        TopicSpec(stage_requests(stage), COMPOSITION_PARTITIONS, "composition id", f"StageRequested for the {stage.value} workers", _RETAINED)
         for stage in StageName
     ),
-    TopicSpec(STAGE_RESULTS, 4, "composition id", "StageCompleted/StageFailed/StageCompensated from workers", _RETAINED),
-    TopicSpec(COMPENSATIONS, 4, "composition id", "CompensationRequested, from the saga", _RETAINED),
-    TopicSpec(EVENTS, 4, "composition id", "the public lifecycle and progress stream", {**_RETAINED, "retention.ms": str(30 * DAY_MS)}),
+    TopicSpec(STAGE_RESULTS, COMPOSITION_PARTITIONS, "composition id", "StageCompleted/StageFailed/StageCompensated from workers", _RETAINED),
+    TopicSpec(COMPENSATIONS, COMPOSITION_PARTITIONS, "composition id", "CompensationRequested, from the saga", _RETAINED),
+    TopicSpec(EVENTS, COMPOSITION_PARTITIONS, "composition id", "the public lifecycle and progress stream", {**_RETAINED, "retention.ms": str(30 * DAY_MS)}),
     # as many partitions as compositions.events: the feedback process joins the two by composition id
-    TopicSpec(FEEDBACK, 4, "composition id", "FeedbackSubmitted, from the API", _RETAINED),
+    TopicSpec(FEEDBACK, COMPOSITION_PARTITIONS, "composition id", "FeedbackSubmitted, from the API", _RETAINED),
     TopicSpec(POLICY, 1, "policy name", "PolicyUpdated, latest per policy",
               {"cleanup.policy": "compact", "min.compaction.lag.ms": "0", "segment.ms": str(3600 * 1000)}),
-    TopicSpec(SAGA_TICKS, 4, "composition id", "internal to the saga: wake-ups for due deadlines and retries (JSON)",
+    TopicSpec(SAGA_TICKS, COMPOSITION_PARTITIONS, "composition id", "internal to the saga: wake-ups for due deadlines and retries (JSON)",
               {"cleanup.policy": "delete", "retention.ms": str(DAY_MS)}),
-    TopicSpec(FEEDBACK_BY_POLICY, 4, "policy name", "internal to the feedback process: one rating of one arm (JSON)",
+    TopicSpec(FEEDBACK_BY_POLICY, COMPOSITION_PARTITIONS, "policy name", "internal to the feedback process: one rating of one arm (JSON)",
               {"cleanup.policy": "delete", "retention.ms": str(DAY_MS)}),
     TopicSpec(DLQ, 1, "original key", "messages a consumer could not decode or process, with the reason in headers",
               {**_RETAINED, "retention.ms": str(30 * DAY_MS)}),
 )
 
 
-def topic_prefix() -> str:
-    return os.environ.get("CADENZA_TOPIC_PREFIX", "")
+_DECLARED = {spec.name: spec for spec in TOPICS}
 
 
-def all_topics(prefix: str | None = None) -> list[TopicSpec]:
-    prefix = topic_prefix() if prefix is None else prefix
-    return [spec.prefixed(prefix) for spec in TOPICS]
+@dataclass(frozen=True)
+class Topics:
+    """The declared topics as this deployment names and sizes them."""
+
+    prefix: str = ""
+    partitions: int = 4
+    replication_factor: int = 1
+
+    def name(self, declared: str) -> str:
+        """The real name of a declared topic (``REQUESTS``, ``stage_requests(stage)``, ...)."""
+        if declared not in _DECLARED:
+            raise KeyError(f"{declared!r} is not a declared topic (infra/topics.py)")
+        return self.prefix + declared
+
+    def stage_requests(self, stage: StageName | str) -> str:
+        return self.name(stage_requests(stage))
+
+    def partitions_of(self, declared: str) -> int:
+        spec = _DECLARED[declared]
+        return self.partitions if spec.partitions == COMPOSITION_PARTITIONS else spec.partitions
+
+    def config_of(self, declared: str) -> dict[str, str]:
+        config = dict(_DECLARED[declared].config)
+        if self.replication_factor >= 3:
+            config.setdefault("min.insync.replicas", "2")  # an acknowledged write survives one broker
+        return config
+
+    def declared(self) -> list[str]:
+        return [spec.name for spec in TOPICS]
 
 
-def topic(name: str, prefix: str | None = None) -> str:
-    """The real name of one of the declared topics (with the configured prefix)."""
-    if name not in {spec.name for spec in TOPICS}:
-        raise KeyError(f"{name!r} is not a declared topic (infra/topics.py)")
-    return (topic_prefix() if prefix is None else prefix) + name
-
-
-def ensure_topics(bootstrap_servers: str, prefix: str | None = None, timeout: float = 30.0) -> list[str]:
+def ensure_topics(bootstrap_servers: str, topics: Topics, timeout: float = 30.0) -> list[str]:
     """Create every declared topic that does not exist yet; return the names created."""
     from confluent_kafka.admin import AdminClient, NewTopic
 
     admin = AdminClient({"bootstrap.servers": bootstrap_servers})
     existing = set(admin.list_topics(timeout=timeout).topics)
-    wanted = [spec for spec in all_topics(prefix) if spec.name not in existing]
+    wanted = [name for name in topics.declared() if topics.name(name) not in existing]
     if not wanted:
         return []
-    created = _create(admin, [NewTopic(spec.name, num_partitions=spec.partitions, replication_factor=1,
-                                       config=spec.config) for spec in wanted], timeout)
-    _wait_visible(admin, [spec.name for spec in wanted], timeout)
+    created = _create(admin, [NewTopic(topics.name(name), num_partitions=topics.partitions_of(name),
+                                       replication_factor=topics.replication_factor, config=topics.config_of(name))
+                              for name in wanted], timeout)
+    _wait_visible(admin, [topics.name(name) for name in wanted], timeout)
     return created
 
 
@@ -114,7 +134,8 @@ def _create(admin, topics: list, timeout: float) -> list[str]:
     return created
 
 
-def ensure_compacted(bootstrap_servers: str, partitions_by_name: dict[str, int], timeout: float = 30.0) -> list[str]:
+def ensure_compacted(bootstrap_servers: str, partitions_by_name: dict[str, int], replication_factor: int = 1,
+                     timeout: float = 30.0) -> list[str]:
     """Create compacted topics that do not exist yet (faust's table changelogs) and wait until visible.
 
     faust creates its changelog topics itself at start, then reads their partition count at once; on
@@ -126,7 +147,7 @@ def ensure_compacted(bootstrap_servers: str, partitions_by_name: dict[str, int],
     admin = AdminClient({"bootstrap.servers": bootstrap_servers})
     existing = set(admin.list_topics(timeout=timeout).topics)
     wanted = {name: count for name, count in partitions_by_name.items() if name not in existing}
-    created = _create(admin, [NewTopic(name, num_partitions=count, replication_factor=1,
+    created = _create(admin, [NewTopic(name, num_partitions=count, replication_factor=replication_factor,
                                        config={"cleanup.policy": "compact"})
                               for name, count in wanted.items()], timeout) if wanted else []
     _wait_visible(admin, list(partitions_by_name), timeout)

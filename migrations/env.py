@@ -6,10 +6,10 @@ from alembic import context
 from sqlalchemy import pool
 
 from infra.database import Base
-from infra.settings import DatabaseSettings
+from infra.settings import ServiceSettings
 
 config = context.config
-url = config.attributes.get("url") or DatabaseSettings().url
+url = config.attributes.get("url") or ServiceSettings().database_url
 target_metadata = Base.metadata
 
 

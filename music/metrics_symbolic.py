@@ -15,7 +15,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from composition.models import CompositionContext, LyricsSection, MelodySection, PlanSection
+from composition.models import (
+    CompositionContext,
+    LyricsSection,
+    MelodySection,
+    PlanSection,
+)
 from music.phonetics import last_word, rhyme_key
 from music.theory import is_strong_beat, scale_pcs
 

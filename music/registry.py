@@ -37,6 +37,10 @@ class ProviderRegistry:
     def stages(self) -> list[StageName]:
         return [s for s in StageName if self._providers.get(s)]
 
+    def chain(self, stage: StageName | str, request: CompositionRequest | None = None) -> list[str]:
+        """The names of ``stage``'s providers that suit ``request``, preferred first."""
+        return [p.name for p in self.providers_for(stage) if supports(p, request)]
+
 
 def supports(provider: StageProvider, request: CompositionRequest | None) -> bool:
     """Whether a provider's declared capabilities cover a request (genres, user lyrics, instrumental)."""

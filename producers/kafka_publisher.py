@@ -13,6 +13,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 
+from composition.errors import TransientError
 from composition.events import Envelope
 from producers.tracing import HEADER as TRACE_HEADER
 from producers.tracing import new_traceparent
@@ -21,8 +22,8 @@ from schemas.serde import encode
 CONTENT_TYPE = "application/vnd.apache.avro+single-object"
 
 
-class PublishError(RuntimeError):
-    """One or more messages were not acknowledged by the broker."""
+class PublishError(TransientError):
+    """One or more messages were not acknowledged by the broker (an outage: the work is tried again)."""
 
     def __init__(self, failures: list[tuple[str, str]]) -> None:
         self.failures = failures

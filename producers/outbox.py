@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Identity, LargeBinary, String, func, insert
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Identity,
+    LargeBinary,
+    String,
+    func,
+    insert,
+    select,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -46,3 +55,9 @@ def outbox_row(topic: str, event: Envelope, *, key: str | None = None, tracepare
 def add(session: Session, topic: str, event: Envelope, *, key: str | None = None, traceparent: str | None = None) -> None:
     """Queue ``event`` for ``topic`` inside the caller's transaction (published after it commits)."""
     session.execute(insert(OutboxMessage), [outbox_row(topic, event, key=key, traceparent=traceparent)])
+
+
+def backlog(session: Session) -> int:
+    """How many rows wait to be published."""
+    return session.execute(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
+                           ).scalar_one()

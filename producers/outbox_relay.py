@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import logging
 import signal
-import threading
-import time
 from collections.abc import Callable
 
 from prometheus_client import Counter, Gauge
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from infra.polling import PollingLoop
+from infra.settings import ServiceSettings
+from producers import outbox
 from producers.kafka_publisher import KafkaPublisher, PublishError
 from producers.outbox import OutboxMessage
 
@@ -30,6 +33,19 @@ FAILED_BATCHES = Counter("cadenza_outbox_failed_batches_total", "Batches the bro
 BACKLOG = Gauge("cadenza_outbox_backlog", "Unsent outbox rows seen at the last check")
 
 
+class RelaySettings(ServiceSettings):
+    """The relay's settings (prefix CADENZA_RELAY_), beside where the services are."""
+
+    model_config = SettingsConfigDict(env_prefix="CADENZA_RELAY_", extra="ignore", populate_by_name=True)
+
+    batch_size: int = Field(default=500, ge=1, le=10_000)
+    idle_s: float = Field(default=0.1, gt=0, le=10)
+    """How long to wait when the outbox is empty."""
+    ack_timeout_s: float = Field(default=10.0, gt=0, le=300)
+    """A message the broker has not acknowledged after this long fails its batch (rolled back, retried)."""
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+
+
 class OutboxRelay:
     """Publishes the outbox in batches; ``run_once`` is one batch, ``run`` loops until stopped."""
 
@@ -38,14 +54,12 @@ class OutboxRelay:
                  publisher_factory: Callable[[], KafkaPublisher] | None = None) -> None:
         self.sessions = sessions
         self.batch_size = batch_size
-        self.idle_s = idle_s
         self.ack_timeout_s = ack_timeout_s
         self._factory = publisher_factory or (lambda: KafkaPublisher(
             bootstrap_servers, client_id=client_id,
-            # a message not acknowledged within the timeout fails the batch (rolled back, retried later)
             config={"message.timeout.ms": int(ack_timeout_s * 1000), "linger.ms": 2}))
         self._publisher: KafkaPublisher | None = None
-        self._stop = threading.Event()
+        self.loop = PollingLoop(self._step, name="outbox relay", log=log, idle_s=idle_s, on_failure=self._failed)
 
     @property
     def publisher(self) -> KafkaPublisher:
@@ -76,32 +90,27 @@ class OutboxRelay:
         PUBLISHED.inc(len(rows))
         return len(rows)
 
+    def _step(self) -> int:
+        sent = self.run_once()
+        if sent:
+            log.info("published %d outbox row(s)", sent)
+        return sent
+
+    def _failed(self, exc: BaseException) -> None:
+        if isinstance(exc, PublishError):
+            FAILED_BATCHES.inc()
+            self._publisher = None  # a fresh producer after delivery timeouts
+
     def backlog(self) -> int:
         with self.sessions() as session:
-            return session.execute(text("SELECT count(*) FROM outbox WHERE sent_at IS NULL")).scalar_one()
+            return outbox.backlog(session)
 
     def run(self) -> None:
-        """Loop until :meth:`stop`: publish while there is work, back off while the broker fails."""
-        backoff = 0.5
-        while not self._stop.is_set():
-            try:
-                sent = self.run_once()
-                backoff = 0.5
-            except PublishError as exc:
-                FAILED_BATCHES.inc()
-                log.warning("broker did not acknowledge a batch (%s); rows stay unsent, retrying in %.1fs",
-                            exc, backoff)
-                self._publisher = None  # a fresh producer after delivery timeouts
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 10.0)
-                continue
-            if sent:
-                log.info("published %d outbox row(s)", sent)
-            else:
-                self._stop.wait(self.idle_s)
+        """Loop until :meth:`stop`: publish while there is work, back off while the broker or database fails."""
+        self.loop.run()
 
     def stop(self, *_args) -> None:
-        self._stop.set()
+        self.loop.stop()
 
     def close(self) -> None:
         if self._publisher is not None:
@@ -115,11 +124,14 @@ class OutboxRelay:
 def main() -> None:
     """`cadenza run relay`: the relay in the foreground until SIGINT/SIGTERM."""
     from infra.database import make_engine, make_session_factory
-    from infra.settings import DatabaseSettings, KafkaSettings
+    from stream_processors.metrics import serve
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    engine = make_engine(DatabaseSettings().url, pool_size=2, max_overflow=0)
-    relay = OutboxRelay(make_session_factory(engine), KafkaSettings().bootstrap_servers)
+    settings = RelaySettings()
+    serve(settings.metrics_port)
+    engine = make_engine(settings.database_url, pool_size=2, max_overflow=0)
+    relay = OutboxRelay(make_session_factory(engine), settings.bootstrap_servers, batch_size=settings.batch_size,
+                        idle_s=settings.idle_s, ack_timeout_s=settings.ack_timeout_s)
     signal.signal(signal.SIGTERM, relay.stop)
     signal.signal(signal.SIGINT, relay.stop)
     log.info("outbox relay started (%d unsent)", relay.backlog())

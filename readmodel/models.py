@@ -1,4 +1,6 @@
-"""SQLAlchemy models of the read model and of tenancy (tables created by migration 0002)."""
+"""SQLAlchemy models of the read model: compositions as the public event stream tells them, their
+stages and their event log (tables created by migrations 0002 and 0003). The projector is the only
+writer; the API reads them beside its own submissions (``service.models``)."""
 
 from __future__ import annotations
 
@@ -6,47 +8,31 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Identity, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Float,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from infra.database import Base
 
-ACTIVE = ("accepted", "running", "cancelling")
-"""Statuses of a composition that has not reached a terminal state (counted against the in-flight cap)."""
+ACTIVE = ("accepted", "running")
+"""Statuses of a composition that has not reached a terminal state."""
 TERMINAL = ("completed", "failed", "cancelled")
 STATUSES = ACTIVE + TERMINAL
-
-
-class Tenant(Base):
-    __tablename__ = "tenants"
-
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    rate_per_s: Mapped[float] = mapped_column(Float, nullable=False)
-    """Sustained writes per second (token bucket refill); 0 means unlimited."""
-    burst: Mapped[int] = mapped_column(Integer, nullable=False)
-    max_in_flight: Mapped[int] = mapped_column(Integer, nullable=False)
-    """Compositions accepted and not yet terminal; 0 means unlimited."""
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
-
-
-class ApiKey(Base):
-    __tablename__ = "api_keys"
-
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False)
-    key_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
-    """sha256 hex of the key: keys are 256-bit random tokens, so a fast hash is enough."""
-    prefix: Mapped[str] = mapped_column(String(16), nullable=False)
-    """The first characters of the key, to tell keys apart without storing them."""
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Composition(Base):
     __tablename__ = "compositions"
     __table_args__ = (
-        UniqueConstraint("tenant_id", "idempotency_key", name="uq_compositions_tenant_idempotency"),
         Index("ix_compositions_tenant_created", "tenant_id", "created_at", "id"),
         Index("ix_compositions_tenant_status", "tenant_id", "status"),
     )
@@ -56,8 +42,6 @@ class Composition(Base):
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     progress: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     request: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    idempotency_key: Mapped[str | None] = mapped_column(String(200))
-    request_hash: Mapped[str | None] = mapped_column(String(64))
     quality: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     artifacts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
@@ -65,7 +49,6 @@ class Composition(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    cancel_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class CompositionStage(Base):

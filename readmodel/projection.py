@@ -14,6 +14,7 @@ from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from composition.errors import InvalidInput
 from composition.events import (
     CompositionCancelled,
     CompositionCompleted,
@@ -27,8 +28,11 @@ from readmodel.models import TERMINAL, Composition, CompositionEvent, Compositio
 PUBLIC_EVENTS = (CompositionProgressed, CompositionCompleted, CompositionFailed, CompositionCancelled)
 
 
-class NotAPublicEvent(ValueError):
+class NotAPublicEvent(InvalidInput):
     """An event type that does not belong on compositions.events (dead-lettered by the projector)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, reason="unexpected_type")
 
 
 def artifacts_of(context: CompositionContext) -> list[Artifact]:
@@ -98,10 +102,6 @@ def project(session: Session, event: Envelope, source: str | None = None) -> boo
                 .values(composition_id=event.composition_id, stage=stage.stage.value, **values)
                 .on_conflict_do_update(index_elements=["composition_id", "stage"], set_=values)
             )
-        # a cancel asked for stays visible until the saga says how it ended
-        session.execute(update(Composition)
-                        .where(Composition.id == event.composition_id, Composition.status == "cancelling")
-                        .values(progress=event.progress, updated_at=event.occurred_at))
     elif isinstance(event, CompositionCompleted):
         changes.update(status="completed", progress=1.0, quality=payload["quality"], duration_ms=event.duration_ms,
                        artifacts=[a.model_dump(mode="json") for a in artifacts_of(event.context)],
@@ -116,15 +116,14 @@ def project(session: Session, event: Envelope, source: str | None = None) -> boo
                        finished_at=event.occurred_at)
     session.execute(
         update(Composition)
-        .where(Composition.id == event.composition_id, Composition.status.not_in(TERMINAL + ("cancelling",))
-               if changes["status"] == "running" else Composition.status.not_in(TERMINAL))
+        .where(Composition.id == event.composition_id, Composition.status.not_in(TERMINAL))
         .values(**changes)
     )
     return True
 
 
 def _ensure_composition(session: Session, event: Envelope) -> None:
-    """Compositions requested without the API (the CLI, tools) get a row when their first event arrives."""
+    """Every composition gets its row when its first public event arrives (the projector writes them all)."""
     session.execute(
         insert(Composition)
         .values(id=event.composition_id, tenant_id=event.tenant_id, status="accepted", progress=0.0,

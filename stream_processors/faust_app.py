@@ -1,25 +1,30 @@
-"""The faust App every Cadenza stream processor is built on, tuned for one broker node.
+"""The faust App every Cadenza stream processor is built on, and its tables.
 
-Exactly-once (Kafka transactions, read_committed), replication factors 1, no standby replicas,
-RocksDB tables via rocksdict with a small block cache (or memory tables, restored from changelog),
-and a short commit interval because under exactly-once output becomes visible only at commit.
+Exactly-once (Kafka transactions, read_committed), replication and partitions from the one topic
+declaration (``settings.topics``), no standby replicas, RocksDB tables via rocksdict with a small
+block cache (or memory tables, restored from changelog), and a short commit interval because under
+exactly-once output becomes visible only at commit.
 """
 
 from __future__ import annotations
 
 import faust
 
+from infra.topics import STAGE_RESULTS
 from stream_processors.settings import ProcessSettings
 
 
 def make_app(name: str, settings: ProcessSettings) -> faust.App:
+    """The app ``name`` (prefixed like the topics, so tests get fresh consumer groups and changelogs)."""
+    topics = settings.topics
+    name = topics.prefix + name
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return faust.App(
         name,
         broker=f"kafka://{settings.bootstrap_servers}",
         processing_guarantee="exactly_once",
-        topic_replication_factor=1,
-        topic_partitions=4,
+        topic_replication_factor=topics.replication_factor,
+        topic_partitions=topics.partitions_of(STAGE_RESULTS),
         table_standby_replicas=0,
         store="rocksdb://" if settings.store == "rocksdb" else "memory://",
         datadir=str(settings.data_dir / name),
@@ -39,7 +44,10 @@ def make_app(name: str, settings: ProcessSettings) -> faust.App:
     )
 
 
-def table_options(settings: ProcessSettings) -> dict:
-    if settings.store != "rocksdb":
-        return {}
-    return {"driver": "rocksdict", "block_cache_size": settings.rocksdb_block_cache_mb * 1024 * 1024}
+def table(app: faust.App, name: str, settings: ProcessSettings) -> faust.Table:
+    """A bytes -> bytes table co-partitioned with the composition topics (its changelog has their count)."""
+    options = {}
+    if settings.store == "rocksdb":
+        options = {"driver": "rocksdict", "block_cache_size": settings.rocksdb_block_cache_mb * 1024 * 1024}
+    return app.Table(name, partitions=settings.topics.partitions_of(STAGE_RESULTS), options=options,
+                     key_type=bytes, value_type=bytes)

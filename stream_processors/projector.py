@@ -3,29 +3,30 @@
 A plain confluent-kafka consumer (read_committed, manual commits). Each polled batch is applied in
 one database transaction, one savepoint per message; offsets are committed only after that
 transaction commits, so a crash anywhere re-delivers, and the projection is idempotent by event id.
-Error policy (one per consumer): a message that cannot be decoded, is not a public event, or fails
-to apply is dead-lettered with the reason and the projector goes on; a database or broker outage is
-transient: the batch is rolled back, the consumer seeks back, and it retries with backoff.
+Error policy (the one every consumer follows, ``infra.error_policy``): a message that cannot be
+decoded, is not a public event, or fails to apply is dead-lettered with the reason and the projector
+goes on; a database or broker outage is transient: the batch is rolled back, the consumer seeks back,
+and it retries with backoff.
 """
 
 from __future__ import annotations
 
 import logging
 import signal
-import threading
 from dataclasses import dataclass
 
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 from prometheus_client import Counter
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.exc import DBAPIError, OperationalError
+from pydantic_settings import SettingsConfigDict
 from sqlalchemy.orm import Session, sessionmaker
 
-from infra.topics import DLQ, EVENTS, topic
+from infra.error_policy import classify, describe
+from infra.polling import PollingLoop
+from infra.settings import ServiceSettings
+from infra.topics import DLQ, EVENTS, Topics
 from producers.kafka_publisher import KafkaPublisher, PublishError
-from readmodel.projection import NotAPublicEvent, project
-from schemas.errors import SerdeError
+from readmodel.projection import project
 from schemas.serde import decode
 from stream_processors.dead_letter import DeadLetter, dead_letter
 
@@ -37,8 +38,10 @@ DEAD = Counter("cadenza_projector_dead_letters_total", "Events sent to the DLQ b
 CONSUMER_NAME = "projector"
 
 
-class ProjectorSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CADENZA_PROJECTOR_", extra="ignore")
+class ProjectorSettings(ServiceSettings):
+    """The projector's settings (prefix CADENZA_PROJECTOR_), beside where the services are."""
+
+    model_config = SettingsConfigDict(env_prefix="CADENZA_PROJECTOR_", extra="ignore", populate_by_name=True)
 
     group_id: str = "cadenza-projector"
     batch_size: int = Field(default=200, ge=1, le=10_000)
@@ -56,13 +59,13 @@ class Failure:
 class Projector:
     """Consume, project, dead-letter, commit; ``run`` loops until ``stop``."""
 
-    def __init__(self, sessions: sessionmaker[Session], bootstrap_servers: str, *, group_id: str,
+    def __init__(self, sessions: sessionmaker[Session], bootstrap_servers: str, topics: Topics, *, group_id: str,
                  batch_size: int = 200, poll_timeout_s: float = 0.2) -> None:
         self.sessions = sessions
         self.batch_size = batch_size
         self.poll_timeout_s = poll_timeout_s
-        self.events_topic = topic(EVENTS)
-        self.dlq_topic = topic(DLQ)
+        self.events_topic = topics.name(EVENTS)
+        self.dlq_topic = topics.name(DLQ)
         self.consumer = Consumer({
             "bootstrap.servers": bootstrap_servers, "group.id": group_id, "client.id": "cadenza-projector",
             "auto.offset.reset": "earliest", "enable.auto.commit": False, "isolation.level": "read_committed",
@@ -70,7 +73,7 @@ class Projector:
         })
         self.consumer.subscribe([self.events_topic])
         self.dlq = KafkaPublisher(bootstrap_servers, client_id="cadenza-projector-dlq")
-        self._stop = threading.Event()
+        self.loop = PollingLoop(self.poll_once, name="projector", log=log, idle_s=0)
         self.applied = 0
         self.dead_lettered = 0
 
@@ -86,32 +89,31 @@ class Projector:
                     failure = self._apply(session, message)
                     if failure:
                         failures.append(failure)
-        except (OperationalError, DBAPIError):
-            self._rewind(messages)  # nothing of this batch is in the database: read it again
+            for failure in failures:
+                self._dead_letter(failure)
+            if failures:
+                self.dlq.flush()
+            self.consumer.commit(offsets=self._next_offsets(messages), asynchronous=False)
+        except Exception:
+            # read the batch again: a rolled-back batch is not in the database, and a committed one
+            # projects again as duplicates (by event id) while its dead letters are sent again
+            self._rewind(messages)
             raise
-        for failure in failures:
-            self._dead_letter(failure)
-        if failures:
-            self.dlq.flush()
-        self.consumer.commit(offsets=self._next_offsets(messages), asynchronous=False)
         return len(messages)
 
     def _apply(self, session: Session, message: Message) -> Failure | None:
+        """Project one message in its own savepoint; poison is returned as a Failure, transient errors raise."""
         source = f"{message.topic()}/{message.partition()}/{message.offset()}"
         try:
-            event = decode(message.value())
-        except SerdeError as exc:
-            return Failure(message, exc.reason.value, str(exc))
-        try:
             with session.begin_nested():
-                fresh = project(session, event, source)
-        except NotAPublicEvent as exc:
-            return Failure(message, "unexpected_type", str(exc))
-        except OperationalError:
-            raise  # the database is gone: transient, the whole batch is retried
-        except Exception as exc:  # poison: an event the read model cannot take
-            log.exception("cannot project %s", source)
-            return Failure(message, "processing_error", f"{type(exc).__name__}: {exc}")
+                fresh = project(session, decode(message.value()), source)
+        except Exception as exc:
+            verdict = classify(exc)
+            if verdict.retry:
+                raise  # the database is gone: the whole batch is retried
+            if verdict.reason == "processing_error":
+                log.exception("cannot project %s", source)
+            return Failure(message, verdict.reason, describe(exc))
         PROJECTED.labels("applied" if fresh else "duplicate").inc()
         self.applied += fresh
         return None
@@ -153,18 +155,11 @@ class Projector:
                 pass
 
     def run(self) -> None:
-        backoff = 0.5
-        while not self._stop.is_set():
-            try:
-                self.poll_once()
-                backoff = 0.5
-            except (OperationalError, DBAPIError, PublishError) as exc:
-                log.warning("transient failure (%s); retrying in %.1fs", exc, backoff)
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 10.0)
+        """Loop until :meth:`stop`, backing off while the database or the broker is down."""
+        self.loop.run()
 
     def stop(self, *_args) -> None:
-        self._stop.set()
+        self.loop.stop()
 
     def close(self) -> None:
         self.consumer.close()
@@ -177,14 +172,13 @@ class Projector:
 def main() -> None:
     """`cadenza run projector`: the projector in the foreground until SIGINT/SIGTERM."""
     from infra.database import make_engine, make_session_factory
-    from infra.settings import DatabaseSettings, KafkaSettings
     from stream_processors.metrics import serve
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = ProjectorSettings()
     serve(settings.metrics_port)
-    engine = make_engine(DatabaseSettings().url, pool_size=2, max_overflow=0)
-    projector = Projector(make_session_factory(engine), KafkaSettings().bootstrap_servers,
+    engine = make_engine(settings.database_url, pool_size=2, max_overflow=0)
+    projector = Projector(make_session_factory(engine), settings.bootstrap_servers, settings.topics,
                           group_id=settings.group_id, batch_size=settings.batch_size,
                           poll_timeout_s=settings.poll_timeout_s)
     signal.signal(signal.SIGTERM, projector.stop)

@@ -1,4 +1,4 @@
-"""Settings of the stream-processing processes, from the environment (prefix CADENZA_), validated at start."""
+"""Settings of the stream-processing processes (prefix CADENZA_), each extending the service settings."""
 
 from __future__ import annotations
 
@@ -6,16 +6,14 @@ import importlib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
 
-from infra.settings import KafkaSettings, run_dir
+from infra.settings import ServiceSettings, env
+from music.config import EngineConfig
 
 
-class ProcessSettings(BaseSettings):
-    """What every faust process needs: where Kafka is, how to keep tables, how often to commit."""
-
-    model_config = SettingsConfigDict(env_prefix="CADENZA_", extra="ignore")
+class ProcessSettings(ServiceSettings):
+    """What every faust process needs beyond where the services are: tables, commits, metrics."""
 
     store: Literal["rocksdb", "memory"] = "rocksdb"
     rocksdb_block_cache_mb: int = Field(default=16, ge=1, le=4096)
@@ -23,8 +21,8 @@ class ProcessSettings(BaseSettings):
     """faust commits (and so makes output visible, under exactly-once) at this interval: each hop's latency."""
     metrics_port: int = Field(default=0, ge=0, le=65535)
     """Port of this process's Prometheus /metrics; 0 picks none (metrics off)."""
-    data_dir: Path = Field(default_factory=lambda: run_dir() / "faust")
-    artifact_dir: Path = Field(default_factory=lambda: run_dir() / "artifacts")
+    data_dir: Path | None = env("CADENZA_DATA_DIR", None)
+    """Where faust keeps its tables; default ``<run dir>/faust``."""
     linger_ms: int = Field(default=1, ge=0, le=1000)
     """How long the producer waits to batch messages: fewer, larger requests for the broker to handle."""
     session_timeout_s: float = Field(default=15.0, ge=6, le=300)
@@ -32,17 +30,21 @@ class ProcessSettings(BaseSettings):
     tick_interval_s: float = Field(default=0.5, gt=0, le=60)
     log_level: Literal["crit", "error", "warn", "info", "debug"] = "warn"
 
-    @property
-    def bootstrap_servers(self) -> str:
-        return KafkaSettings().bootstrap_servers
+    @model_validator(mode="after")
+    def _data_dir_under_run_dir(self) -> "ProcessSettings":
+        if self.data_dir is None:
+            self.data_dir = self.run_dir / "faust"
+        return self
 
 
 class StageWorkerSettings(ProcessSettings):
     providers: str = "music.registry:default_registry"
-    """``module:function`` returning the ProviderRegistry the worker routes through (tests inject fakes here)."""
+    """``module:function(EngineConfig)`` returning the ProviderRegistry the worker runs (tests inject fakes here)."""
     pool_size: int = Field(default=2, ge=1, le=64)
     """Processes that run stage work off the event loop (rendering and synthesis are CPU-heavy)."""
     deadline_grace_s: float = Field(default=1.0, ge=0)
+    soundfont: Path | None = None
+    """The General MIDI SoundFont to render with; default Debian's FluidR3, else TimGM6mb."""
 
     @field_validator("providers")
     @classmethod
@@ -56,6 +58,17 @@ class StageWorkerSettings(ProcessSettings):
         except (ImportError, AttributeError) as exc:
             raise ValueError(f"CADENZA_PROVIDERS: cannot load {value}: {exc}") from exc
         return value
+
+    @field_validator("soundfont")
+    @classmethod
+    def _soundfont_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"CADENZA_SOUNDFONT: {str(value)!r} is not a file")
+        return value
+
+    @property
+    def engine_config(self) -> EngineConfig:
+        return EngineConfig(soundfont=self.soundfont)
 
 
 class SagaSettings(ProcessSettings):

@@ -8,19 +8,20 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra.settings import DatabaseSettings, KafkaSettings
+from infra.settings import ServiceSettings
+from infra.topics import Topics
 
 
 @pytest.fixture(scope="session")
 def bootstrap_servers() -> Iterator[str]:
     """The real broker: the project's own KRaft node (started once, stopped at the end) or an external one."""
-    settings = KafkaSettings()
-    if settings.external:
+    settings = ServiceSettings()
+    if settings.kafka_external:
         yield settings.bootstrap_servers
         return
     from infra.kafka.broker import LocalBroker
 
-    broker = LocalBroker()
+    broker = LocalBroker.from_settings(settings)
     was_running = broker.running()
     yield broker.start()
     if not was_running and not os.environ.get("CADENZA_KEEP_SERVICES"):
@@ -30,13 +31,13 @@ def bootstrap_servers() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """URL of the maintenance database of the real server (the project's own, or DATABASE_URL)."""
-    settings = DatabaseSettings()
-    if settings.external:
-        yield settings.url
+    settings = ServiceSettings()
+    if settings.database_external:
+        yield settings.database_url
         return
     from infra.postgres.server import LocalPostgres
 
-    server = LocalPostgres()
+    server = LocalPostgres.from_settings(settings)
     was_running = server.running()
     yield server.start()
     if not was_running and not os.environ.get("CADENZA_KEEP_SERVICES"):
@@ -58,7 +59,7 @@ def topic_prefix(bootstrap_servers: str, monkeypatch: pytest.MonkeyPatch) -> str
     from infra.topics import ensure_topics
 
     prefix = f"t{uuid.uuid4().hex[:8]}."
-    ensure_topics(bootstrap_servers, prefix=prefix)
+    ensure_topics(bootstrap_servers, Topics(prefix))
     monkeypatch.setenv("CADENZA_TOPIC_PREFIX", prefix)
     return prefix
 
@@ -66,3 +67,9 @@ def topic_prefix(bootstrap_servers: str, monkeypatch: pytest.MonkeyPatch) -> str
 @pytest.fixture
 def group_id() -> str:
     return f"test-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def topics(topic_prefix: str) -> Topics:
+    """The declared topics under this test's fresh prefix."""
+    return Topics(topic_prefix)

@@ -16,30 +16,32 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from composition.errors import CadenzaError
 from infra.net import port_open
-from infra.settings import PROJECT_ROOT, run_dir
+from infra.settings import ServiceSettings
 
 POM = Path(__file__).with_name("pom.xml")
 
 
-class BrokerError(RuntimeError):
+class BrokerError(CadenzaError):
     """The local broker could not be fetched, formatted, started or reached."""
-
-
-def libs_dir() -> Path:
-    return Path(os.environ.get("CADENZA_CACHE_DIR", PROJECT_ROOT / ".cache")) / "kafka" / "libs"
 
 
 @dataclass(frozen=True)
 class LocalBroker:
-    host: str = "127.0.0.1"
-    port: int = int(os.environ.get("CADENZA_KAFKA_PORT", "29092"))
-    controller_port: int = int(os.environ.get("CADENZA_KAFKA_CONTROLLER_PORT", "29093"))
-    heap: str = os.environ.get("CADENZA_KAFKA_HEAP", "768m")
+    """One KRaft node: ``home`` holds its config, data, log and pid; ``libs`` its jars."""
 
-    @property
-    def home(self) -> Path:
-        return run_dir() / "kafka"
+    home: Path
+    libs: Path
+    host: str = "127.0.0.1"
+    port: int = 29092
+    controller_port: int = 29093
+    heap: str = "768m"
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> "LocalBroker":
+        return cls(home=settings.run_dir / "kafka", libs=settings.cache_dir / "kafka" / "libs",
+                   port=settings.kafka_port, controller_port=settings.kafka_controller_port, heap=settings.kafka_heap)
 
     @property
     def bootstrap(self) -> str:
@@ -57,7 +59,7 @@ class LocalBroker:
 
     def fetch(self) -> None:
         """Copy the broker and its runtime dependencies from Maven Central, once."""
-        target = libs_dir()
+        target = self.libs
         if any(target.glob("kafka_2.13-*.jar")):
             return
         if shutil.which("mvn") is None:
@@ -114,7 +116,7 @@ class LocalBroker:
         java = shutil.which("java") or "java"
         return [java, f"-Xmx{self.heap}", f"-Xms{self.heap}", "-XX:+UseG1GC", "-Djava.awt.headless=true",
                 f"-Dlog4j.configuration=file:{self.home / 'log4j.properties'}",
-                "-cp", f"{libs_dir()}/*", main, *args]
+                "-cp", f"{self.libs}/*", main, *args]
 
     def _format(self, config: Path) -> None:
         if (self.home / "data" / "meta.properties").exists():

@@ -16,18 +16,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from composition.errors import CadenzaError
 from infra.net import port_open
-from infra.settings import PROJECT_ROOT, run_dir
+from infra.settings import PROJECT_ROOT, ServiceSettings
 
 
-class PostgresError(RuntimeError):
+class PostgresError(CadenzaError):
     """The local PostgreSQL server could not be found, initialised, started or reached."""
 
 
-def _bin_dir() -> Path:
-    override = os.environ.get("CADENZA_PG_BIN")
-    if override:
-        return Path(override)
+def _bin_dir(override: Path | None) -> Path:
+    if override is not None:
+        return override
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]))
     if not candidates:
         raise PostgresError("PostgreSQL server binaries not found; run `make setup` (apt-get install postgresql)")
@@ -40,19 +40,31 @@ def _as_root() -> bool:
 
 @dataclass(frozen=True)
 class LocalPostgres:
+    """Our own cluster under ``run_dir``/postgres on ``port``."""
+
+    run_dir: Path
     host: str = "127.0.0.1"
-    port: int = int(os.environ.get("CADENZA_PG_PORT", "25432"))
+    port: int = 25432
     user: str = "cadenza"
     database: str = "cadenza"
+    bin_override: Path | None = None
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings) -> "LocalPostgres":
+        return cls(run_dir=settings.run_dir, port=settings.pg_port, bin_override=settings.pg_bin)
 
     @property
     def home(self) -> Path:
-        home = run_dir() / "postgres"
+        home = self.run_dir / "postgres"
         if _as_root() and not _postgres_can_reach(home.parent):
             # e.g. a checkout under a folder the postgres user cannot traverse
             digest = hashlib.sha256(str(PROJECT_ROOT).encode()).hexdigest()[:12]
             home = Path("/var/tmp") / f"cadenza-{digest}" / "postgres"
         return home
+
+    @property
+    def bin_dir(self) -> Path:
+        return _bin_dir(self.bin_override)
 
     @property
     def data_dir(self) -> Path:
@@ -78,7 +90,7 @@ class LocalPostgres:
         self.home.mkdir(parents=True, exist_ok=True)
         if _as_root():
             shutil.chown(self.home, "postgres", "postgres")
-        self._run(str(_bin_dir() / "initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
+        self._run(str(self.bin_dir / "initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
                   "--encoding=UTF8", "--locale=C")
         with open(self.data_dir / "postgresql.conf", "a") as conf:
             conf.write("\n# cadenza dev cluster\n"
@@ -90,7 +102,7 @@ class LocalPostgres:
     def running(self) -> bool:
         if not (self.data_dir / "PG_VERSION").exists():
             return False
-        return self._run(str(_bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "status", check=False).returncode == 0
+        return self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "status", check=False).returncode == 0
 
     def start(self, timeout: float = 60.0) -> str:
         """Start the cluster if needed, create the role and database, return the SQLAlchemy URL."""
@@ -98,13 +110,13 @@ class LocalPostgres:
         if not self.running():
             if port_open(self.host, self.port):
                 raise PostgresError(f"port {self.port} is taken by another process; set CADENZA_PG_PORT")
-            self._run(str(_bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file),
+            self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file),
                       "-w", "-t", str(int(timeout)), "start")
         self._ensure_database(self.database)
         return self.url()
 
     def _psql(self, sql: str, database: str = "postgres") -> str:
-        return self._run(str(_bin_dir() / "psql"), "-h", self.host, "-p", str(self.port), "-U", "postgres",
+        return self._run(str(self.bin_dir / "psql"), "-h", self.host, "-p", str(self.port), "-U", "postgres",
                          "-d", database, "-tAc", sql).stdout.strip()
 
     def _ensure_database(self, name: str) -> None:
@@ -121,7 +133,7 @@ class LocalPostgres:
     def stop(self) -> bool:
         if not self.running():
             return False
-        self._run(str(_bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+        self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
         return True
 
     def reset(self) -> None:

@@ -31,7 +31,7 @@ class WavMaster(FakeProvider):
         return section.model_copy(update={"outputs": [master]})
 
 
-def registry() -> ProviderRegistry:
+def registry(config=None) -> ProviderRegistry:
     reg = ProviderRegistry()
     for stage in StageName:
         for name in ("local", "backup"):

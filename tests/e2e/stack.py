@@ -16,9 +16,9 @@ from pathlib import Path
 
 import httpx
 
-from api.tenancy import create_tenant
 from infra.database import make_engine, make_session_factory
-from infra.topics import ensure_topics
+from infra.topics import Topics, ensure_topics
+from tenancy.keys import create_tenant
 
 ROOT = Path(__file__).resolve().parents[2]
 TERMINAL = {"CompositionCompleted", "CompositionFailed", "CompositionCancelled"}
@@ -43,7 +43,7 @@ class Stack:
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        ensure_topics(self.bootstrap, prefix=self.prefix)
+        ensure_topics(self.bootstrap, Topics(self.prefix))
         self.engine = make_engine(self.database_url, pool_size=2)
         self.sessions = make_session_factory(self.engine)
         self.url = f"http://127.0.0.1:{self.port}"

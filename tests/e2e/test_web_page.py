@@ -27,7 +27,7 @@ def browser(tmp_path):
 
 
 def test_submit_watch_progress_and_play(stack, browser):
-    from api.tenancy import create_tenant
+    from tenancy.keys import create_tenant
 
     key = create_tenant(stack.sessions, f"web-{uuid.uuid4().hex[:8]}", rate_per_s=0, max_in_flight=0)
     page = browser.new_page()

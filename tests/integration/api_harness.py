@@ -13,9 +13,9 @@ from starlette.testclient import TestClient
 
 from api.app import create_app
 from api.settings import ApiSettings
-from api.tenancy import create_tenant
 from producers.outbox import OutboxMessage
 from schemas.serde import decode
+from tenancy.keys import create_tenant
 
 REQUEST = {"mood": "happy", "genres": [{"genre": "pop", "weight": 0.7}, {"genre": "funk", "weight": 0.3}],
            "theme": "a summer road trip", "duration_s": 60, "seed": 7}
@@ -36,6 +36,27 @@ class Api:
         tenant_id = f"t-{uuid.uuid4().hex[:10]}"
         key = create_tenant(self.sessions, tenant_id, rate_per_s=rate_per_s, burst=burst, max_in_flight=max_in_flight)
         return tenant_id, {"X-API-Key": key}
+
+    def project(self, tenant: str, cid: str | uuid.UUID, ending: str | None = "completed") -> None:
+        """What the projector makes of the saga's events: two progress events, then ``ending``
+        (completed, cancelled or None); the projector itself is tested in test_projector.py."""
+        from composition.events import CompositionCancelled, CompositionCompleted
+        from infra.database import transaction
+        from readmodel.projection import project
+        from storage.local import LocalArtifactStore
+
+        composition_id = uuid.UUID(str(cid))
+        events = progress_events(composition_id, tenant)
+        if ending == "completed":
+            context = completed_context(LocalArtifactStore(self.artifact_dir), composition_id)
+            events.append(CompositionCompleted(composition_id=composition_id, tenant_id=tenant, context=context,
+                                               duration_ms=1234))
+        elif ending == "cancelled":
+            events.append(CompositionCancelled(composition_id=composition_id, tenant_id=tenant, reason="test",
+                                               compensated=[]))
+        with transaction(self.sessions) as session:
+            for event in events:
+                project(session, event)
 
     def outbox(self, topic_suffix: str, composition_id: str | uuid.UUID) -> list:
         with self.sessions() as session:
@@ -66,7 +87,13 @@ def fresh_database(postgres_server: str) -> Iterator[str]:
 
 def completed_context(store, composition_id: uuid.UUID):
     """A full context (fake sections; the arrangement, vocals, stems and master really stored)."""
-    from composition.models import CompositionContext, CompositionRequest, GenreWeight, Mood, StageName
+    from composition.models import (
+        CompositionContext,
+        CompositionRequest,
+        GenreWeight,
+        Mood,
+        StageName,
+    )
     from tests.integration.fake_providers import section
 
     request = CompositionRequest(mood=Mood.from_label("happy"), genres=[GenreWeight(genre="pop", weight=1.0)],

@@ -107,7 +107,7 @@ class FakeProvider:
         return [a.uri for a in artifacts if store.delete(a.uri)]
 
 
-def registry() -> ProviderRegistry:
+def registry(config=None) -> ProviderRegistry:
     reg = ProviderRegistry()
     for stage in StageName:
         for name in ("local", "backup"):

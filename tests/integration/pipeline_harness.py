@@ -21,7 +21,7 @@ from confluent_kafka import Consumer
 
 from composition.events import CancelRequested, CompositionRequested, Envelope
 from composition.models import CompositionRequest, GenreWeight, Mood
-from infra.topics import CONTROL, EVENTS, REQUESTS, STAGE_RESULTS, ensure_topics
+from infra.topics import CONTROL, EVENTS, REQUESTS, STAGE_RESULTS, Topics, ensure_topics
 from producers.kafka_publisher import KafkaPublisher
 from schemas.serde import decode
 
@@ -61,7 +61,7 @@ class Pipeline:
     procs: list[Proc] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        ensure_topics(self.bootstrap, prefix=self.prefix)
+        ensure_topics(self.bootstrap, Topics(self.prefix))
         self.publisher = KafkaPublisher(self.bootstrap, client_id="pipeline-test")
         self.events: dict[uuid.UUID, list[Envelope]] = defaultdict(list)
         self.results: dict[uuid.UUID, list[Envelope]] = defaultdict(list)

@@ -3,14 +3,9 @@ stream, and the operational endpoints."""
 
 from __future__ import annotations
 
-import uuid
 
 import pytest
 
-from composition.events import CompositionCompleted
-from infra.database import transaction
-from readmodel.projection import project
-from storage.local import LocalArtifactStore
 from tests.integration.api_harness import (  # noqa: F401
     REQUEST,
     api,
@@ -23,16 +18,7 @@ BASE = "/api/v2/compositions"
 
 
 def finish(api, tenant: str, cid: str, *, complete: bool = True) -> None:
-    """What the projector would do with the saga's events (the projector itself: test_projector.py)."""
-    composition_id = uuid.UUID(cid)
-    events = progress_events(composition_id, tenant)
-    if complete:
-        context = completed_context(LocalArtifactStore(api.artifact_dir), composition_id)
-        events.append(CompositionCompleted(composition_id=composition_id, tenant_id=tenant, context=context,
-                                           duration_ms=1234))
-    with transaction(api.sessions) as session:
-        for event in events:
-            project(session, event)
+    api.project(tenant, cid, "completed" if complete else None)
 
 
 def sse_events(response) -> list[dict]:
@@ -54,7 +40,7 @@ def test_get_shows_stages_quality_and_artifact_links(api):
     finish(api, tenant, cid)
     body = api.client.get(f"{BASE}/{cid}", headers=headers).json()
     assert body["status"] == "completed" and body["progress"] == 1.0 and body["duration_ms"] == 1234
-    assert body["request"]["theme"] == "a test"
+    assert body["request"]["theme"] == REQUEST["theme"]  # what was asked (the submission)
     stages = {s["stage"]: s for s in body["stages"]}
     assert stages["plan"] == {**stages["plan"], "status": "completed", "provider": "local", "duration_ms": 12}
     assert [s["stage"] for s in body["stages"]][:3] == ["plan", "harmony", "lyrics"]

@@ -7,15 +7,16 @@ import uuid
 import sqlalchemy
 from confluent_kafka.admin import AdminClient, ConfigResource
 
-from infra.topics import POLICY, STAGE_RESULTS, all_topics, ensure_topics
+from infra.topics import POLICY, STAGE_RESULTS, ensure_topics
 
 
-def test_every_declared_topic_exists_with_its_config(bootstrap_servers: str, topic_prefix: str) -> None:
+def test_every_declared_topic_exists_with_its_config(bootstrap_servers: str, topic_prefix: str, topics) -> None:
     admin = AdminClient({"bootstrap.servers": bootstrap_servers})
     metadata = admin.list_topics(timeout=10).topics
-    for spec in all_topics(topic_prefix):
-        assert spec.name in metadata, spec.name
-        assert len(metadata[spec.name].partitions) == spec.partitions, spec.name
+    for declared in topics.declared():
+        name = topics.name(declared)
+        assert name in metadata, name
+        assert len(metadata[name].partitions) == topics.partitions_of(declared), name
 
     resources = [ConfigResource(ConfigResource.Type.TOPIC, topic_prefix + name) for name in (POLICY, STAGE_RESULTS)]
     configs = {res.name: future.result() for res, future in admin.describe_configs(resources).items()}
@@ -24,8 +25,8 @@ def test_every_declared_topic_exists_with_its_config(bootstrap_servers: str, top
     assert configs[topic_prefix + STAGE_RESULTS]["retention.ms"].value == str(7 * 24 * 3600 * 1000)
 
 
-def test_topic_creation_is_idempotent(bootstrap_servers: str, topic_prefix: str) -> None:
-    assert ensure_topics(bootstrap_servers, prefix=topic_prefix) == []
+def test_topic_creation_is_idempotent(bootstrap_servers: str, topics) -> None:
+    assert ensure_topics(bootstrap_servers, topics) == []
 
 
 def test_migrations_create_the_outbox(database_url: str) -> None:

@@ -153,8 +153,8 @@ def test_duplicated_result_and_poison_messages_are_harmless(pipeline: Pipeline) 
     assert type(terminal).__name__ == "CompositionCompleted"
     requested_plan = [e for e in pipeline.of_type(cid, "CompositionProgressed") if e.stage is S.HARMONY]
     assert requested_plan  # the DAG went on once
-    from tests.integration.kafka_helpers import consume
     from infra.topics import DLQ
+    from tests.integration.kafka_helpers import consume
 
     letters = consume(pipeline.bootstrap, [pipeline.prefix + DLQ], "dlq-reader-" + pipeline.prefix, 1, timeout=10)
     assert letters and letters[0].key() == b"poison"

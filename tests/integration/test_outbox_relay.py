@@ -11,7 +11,7 @@ import pytest
 from composition.events import CompositionRequested
 from composition.models import CompositionRequest, GenreWeight, Mood
 from infra.database import make_engine, make_session_factory, transaction
-from infra.topics import REQUESTS, topic
+from infra.topics import REQUESTS
 from producers import outbox
 from producers.kafka_publisher import PublishError
 from producers.outbox_relay import OutboxRelay
@@ -31,37 +31,37 @@ def sessions(fresh_database):
     engine.dispose()
 
 
-def queue(sessions, count: int) -> set[uuid.UUID]:
+def queue(sessions, topics, count: int) -> set[uuid.UUID]:
     ids = set()
     with transaction(sessions) as session:
         for _ in range(count):
             event = CompositionRequested(composition_id=uuid.uuid4(), tenant_id="acme", request=REQUEST)
-            outbox.add(session, topic(REQUESTS), event)
+            outbox.add(session, topics.name(REQUESTS), event)
             ids.add(event.event_id)
     return ids
 
 
-def published_ids(bootstrap, group_id, expected: int) -> list[uuid.UUID]:
-    messages = consume(bootstrap, [topic(REQUESTS)], group_id, expected + 1, timeout=4)
+def published_ids(bootstrap, topics, group_id, expected: int) -> list[uuid.UUID]:
+    messages = consume(bootstrap, [topics.name(REQUESTS)], group_id, expected + 1, timeout=4)
     return [decode(m.value()).event_id for m in messages]
 
 
-def test_relay_publishes_each_row_and_marks_it_sent(sessions, bootstrap_servers, topic_prefix, group_id):
-    ids = queue(sessions, 25)
+def test_relay_publishes_each_row_and_marks_it_sent(sessions, bootstrap_servers, topic_prefix, topics, group_id):
+    ids = queue(sessions, topics, 25)
     relay = OutboxRelay(sessions, bootstrap_servers, batch_size=10)
     while relay.run_once():
         pass
     relay.close()
     assert relay.backlog() == 0
-    got = published_ids(bootstrap_servers, group_id, 25)
+    got = published_ids(bootstrap_servers, topics, group_id, 25)
     assert sorted(got) == sorted(ids)
-    [message] = consume(bootstrap_servers, [topic(REQUESTS)], group_id + "-h", 1)
+    [message] = consume(bootstrap_servers, [topics.name(REQUESTS)], group_id + "-h", 1)
     headers = dict(message.headers())
     assert headers["event-type"] == b"CompositionRequested" and headers["traceparent"].startswith(b"00-")
 
 
-def test_several_relays_publish_every_row_exactly_once(sessions, bootstrap_servers, topic_prefix, group_id):
-    ids = queue(sessions, 300)
+def test_several_relays_publish_every_row_exactly_once(sessions, bootstrap_servers, topic_prefix, topics, group_id):
+    ids = queue(sessions, topics, 300)
     relays = [OutboxRelay(sessions, bootstrap_servers, batch_size=20, idle_s=0.05) for _ in range(3)]
     counts = [0, 0, 0]
 
@@ -79,23 +79,23 @@ def test_several_relays_publish_every_row_exactly_once(sessions, bootstrap_serve
         t.join(60)
     for relay in relays:
         relay.close()
-    got = published_ids(bootstrap_servers, group_id, 300)
+    got = published_ids(bootstrap_servers, topics, group_id, 300)
     assert len(got) == 300 and set(got) == ids  # none twice, none missing
     assert sum(counts) == 300 and sum(1 for c in counts if c) >= 2, counts  # the work was shared
 
 
-def test_rows_wait_while_no_broker_answers_then_flow(sessions, bootstrap_servers, topic_prefix, group_id):
+def test_rows_wait_while_no_broker_answers_then_flow(sessions, bootstrap_servers, topic_prefix, topics, group_id):
     """Kafka 'down' is a relay pointed at an address where nothing listens (the shared broker keeps
     running for other tests); the same rows are then published by a relay that reaches the broker."""
-    ids = queue(sessions, 5)
+    ids = queue(sessions, topics, 5)
     down = OutboxRelay(sessions, "127.0.0.1:1", ack_timeout_s=1.5)
     with pytest.raises(PublishError):
         down.run_once()
-    ids |= queue(sessions, 5)  # requests keep arriving meanwhile
+    ids |= queue(sessions, topics, 5)  # requests keep arriving meanwhile
     assert down.backlog() == 10
     up = OutboxRelay(sessions, bootstrap_servers)
     while up.run_once():
         pass
     up.close()
     assert up.backlog() == 0
-    assert sorted(published_ids(bootstrap_servers, group_id, 10)) == sorted(ids)
+    assert sorted(published_ids(bootstrap_servers, topics, group_id, 10)) == sorted(ids)

@@ -22,6 +22,7 @@ from composition.models import (
     CompositionContext,
     CompositionRequest,
     FormSection,
+    Frozen,
     GenreWeight,
     HarmonySection,
     LyricLine,
@@ -35,11 +36,11 @@ from composition.models import (
     RenderSection,
     SectionHarmony,
     SectionLyrics,
+    StageName,
     Syllable,
     Track,
     VocalsSection,
 )
-from composition.models import Frozen, StageName
 
 T0 = datetime(2025, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
 TENANT = "tenant-a"

@@ -6,7 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from composition.feedback_policy import ARMS, FLOOR, arm_bounds, arm_of, samples, update, weights
+from composition.feedback_policy import (
+    ARMS,
+    FLOOR,
+    arm_bounds,
+    arm_of,
+    samples,
+    update,
+    weights,
+)
 
 ratings = st.lists(st.tuples(st.sampled_from(ARMS), st.integers(1, 5)), max_size=60)
 

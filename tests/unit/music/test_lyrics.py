@@ -4,11 +4,18 @@ import pytest
 
 from music.errors import StageError
 from music.lyrics import align_user_lyrics, make_lyrics, scheme_of
-from music.phonetics import letter_to_sound, line_syllables, rhyme_key, rhymes, word_syllables
+from music.phonetics import (
+    in_dictionary,
+    letter_to_sound,
+    line_syllables,
+    rhyme_key,
+    rhymes,
+    tokenize,
+    word_syllables,
+)
 from music.plan import LINE_SLOTS, make_plan
 from music.rhythm import fits
 from music.wordbank import CONNECTORS, END_NOUNS, OPENERS
-from music.phonetics import in_dictionary, tokenize
 from tests.unit.music.symbolic_songs import SUNG, request, song, user_request, user_song
 
 

@@ -4,10 +4,15 @@ import pytest
 
 from composition.models import LyricLine, LyricsSection, SectionLyrics
 from music.metrics_symbolic import (
-    melody_in_key, planned_energy, rhyme_adherence, stress_on_strong_beats, syllable_alignment, symbolic_metrics,
+    melody_in_key,
+    planned_energy,
+    rhyme_adherence,
+    stress_on_strong_beats,
+    syllable_alignment,
+    symbolic_metrics,
 )
 from music.phonetics import line_syllables
-from tests.unit.music.symbolic_songs import INSTRUMENTAL, SONGS, SUNG, song, user_song
+from tests.unit.music.symbolic_songs import INSTRUMENTAL, SUNG, song, user_song
 
 
 @pytest.mark.parametrize("name", SUNG)

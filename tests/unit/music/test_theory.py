@@ -1,6 +1,13 @@
 """Scales, roman numerals, voice leading, meter."""
 
-from music.theory import is_strong_beat, movement, parse_roman, scale_pcs, swing_beat, voice_lead
+from music.theory import (
+    is_strong_beat,
+    movement,
+    parse_roman,
+    scale_pcs,
+    swing_beat,
+    voice_lead,
+)
 
 
 def test_roman_numerals_in_c():

@@ -21,7 +21,14 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from composition.events import EVENT_TYPES
-from composition.models import GENRES, MOOD_LABELS, VOICES, CompositionRequest, GenreWeight, Mood
+from composition.models import (
+    GENRES,
+    MOOD_LABELS,
+    VOICES,
+    CompositionRequest,
+    GenreWeight,
+    Mood,
+)
 
 INT64 = (-(2**63), 2**63 - 1)
 MAX_LIST = 3

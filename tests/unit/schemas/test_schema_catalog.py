@@ -10,11 +10,11 @@ from datetime import datetime
 from enum import Enum
 
 import pytest
+from avro_compat import named_types
 from fastavro.schema import fingerprint
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from avro_compat import named_types
 from composition.events import EVENT_TYPES
 from schemas import catalog
 from schemas.serde import MAGIC, header
@@ -97,6 +97,8 @@ def test_envelope_ids_and_times_use_logical_types():
 def _avro_matches(tp, avro, names) -> bool:
     avro = names.get(avro, avro) if isinstance(avro, str) else avro
     origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is typing.Annotated:  # a constrained type (composition.models.Theme, ...): its base type
+        return _avro_matches(args[0], avro, names)
     if origin in (typing.Union, types.UnionType):
         non_null = [a for a in args if a is not type(None)]
         return (isinstance(avro, list) and avro[0] == "null" and len(avro) == 2
@@ -158,6 +160,10 @@ def test_ints_bounded_to_32_bits_may_use_int_others_use_long():
         for name, info in model.model_fields.items():
             avro = fields[name][1] if isinstance(fields[name], list) else fields[name]
             if avro == "int":
-                lo = [m.ge for m in info.metadata if hasattr(m, "ge")]
-                hi = [m.le for m in info.metadata if hasattr(m, "le")]
+                metadata = list(info.metadata) + [m for arg in typing.get_args(info.annotation)
+                                                  if typing.get_origin(arg) is typing.Annotated
+                                                  for m in typing.get_args(arg)[1:]]
+                metadata += [c for m in metadata for c in getattr(m, "metadata", [])]  # FieldInfo in Annotated
+                lo = [m.ge for m in metadata if getattr(m, "ge", None) is not None]
+                hi = [m.le for m in metadata if getattr(m, "le", None) is not None]
                 assert lo and hi and lo[0] >= -(2**31) and hi[0] <= 2**31 - 1, f"{model.__name__}.{name}"

@@ -9,10 +9,16 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from composition.events import EVENT_TYPES, CancelRequested, PolicyUpdated, StageFailed, StageRequested
-from composition.models import Artifact, StageName
 from model_strategies import events
+
+from composition.events import (
+    EVENT_TYPES,
+    CancelRequested,
+    PolicyUpdated,
+    StageFailed,
+    StageRequested,
+)
+from composition.models import Artifact, StageName
 from schemas import catalog
 from schemas.convert import from_dict, to_dict
 from schemas.errors import SerdeError

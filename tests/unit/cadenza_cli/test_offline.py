@@ -8,9 +8,13 @@ import pytest
 import soundfile as sf
 from typer.testing import CliRunner
 
-from cadenza_cli.compose_offline import app, parse_genres
+from cadenza_cli.main import app
 from composition.models import CompositionRequest, GenreWeight, Mood
+from music.config import EngineConfig
 from music.offline import compose_offline
+from music.registry import default_registry
+from music.render import SMALL_SOUNDFONT
+from music.router import ProviderRouter
 from storage.local import LocalArtifactStore
 
 SONG_FILES = {"master.wav", "master.flac", "master.mp3", "arrangement.mid", "vocals.wav", "lyrics.txt",
@@ -19,7 +23,11 @@ SONG_FILES = {"master.wav", "master.flac", "master.mp3", "arrangement.mid", "voc
 
 @pytest.fixture(autouse=True)
 def small_soundfont(monkeypatch):
-    monkeypatch.setenv("CADENZA_SOUNDFONT", "/usr/share/sounds/sf2/TimGM6mb.sf2")
+    monkeypatch.setenv("CADENZA_SOUNDFONT", str(SMALL_SOUNDFONT))  # the CLI's setting
+
+
+def _router():
+    return ProviderRouter(default_registry(EngineConfig(soundfont=SMALL_SOUNDFONT)))
 
 
 def _request(**kwargs):
@@ -29,7 +37,7 @@ def _request(**kwargs):
 
 
 def test_sung_song_folder(tmp_path):
-    song = compose_offline(_request(), tmp_path / "song", LocalArtifactStore(tmp_path / "store"))
+    song = compose_offline(_request(), tmp_path / "song", LocalArtifactStore(tmp_path / "store"), _router())
     assert SONG_FILES <= {p.name for p in (tmp_path / "song").iterdir()}
     document = json.loads((tmp_path / "song" / "context.json").read_text())
     assert document["context"]["master"]["metrics"] == document["metrics"]
@@ -41,8 +49,8 @@ def test_sung_song_folder(tmp_path):
 
 
 def test_same_request_and_seed_same_audio(tmp_path):
-    first = compose_offline(_request(genres=[GenreWeight(genre="lofi", weight=1.0)], voice="tenor"), tmp_path / "a", LocalArtifactStore(tmp_path / "sa"))
-    second = compose_offline(_request(genres=[GenreWeight(genre="lofi", weight=1.0)], voice="tenor"), tmp_path / "b", LocalArtifactStore(tmp_path / "sb"))
+    first = compose_offline(_request(genres=[GenreWeight(genre="lofi", weight=1.0)], voice="tenor"), tmp_path / "a", LocalArtifactStore(tmp_path / "sa"), _router())
+    second = compose_offline(_request(genres=[GenreWeight(genre="lofi", weight=1.0)], voice="tenor"), tmp_path / "b", LocalArtifactStore(tmp_path / "sb"), _router())
     a, _ = sf.read(first.files["master.wav"])
     b, _ = sf.read(second.files["master.wav"])
     assert a.shape == b.shape and abs(a - b).max() < 1e-6
@@ -50,7 +58,7 @@ def test_same_request_and_seed_same_audio(tmp_path):
 
 
 def test_cli_instrumental(tmp_path):
-    result = CliRunner().invoke(app, ["--offline", "--mood", "energetic", "--genre", "rock=0.6", "--genre", "house=0.4",
+    result = CliRunner().invoke(app, ["compose", "--offline", "--mood", "energetic", "--genre", "rock=0.6", "--genre", "house=0.4",
                                       "--duration", "16", "--instrumental", "--seed", "3", "--out", str(tmp_path / "s")])
     assert result.exit_code == 0, result.output
     names = {p.name for p in (tmp_path / "s").iterdir()}
@@ -59,11 +67,6 @@ def test_cli_instrumental(tmp_path):
 
 
 def test_cli_rejects_bad_input(tmp_path):
-    result = CliRunner().invoke(app, ["--offline", "--genre", "polka", "--out", str(tmp_path)])
+    result = CliRunner().invoke(app, ["compose", "--offline", "--genre", "polka", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "polka" in result.output
-    assert CliRunner().invoke(app, ["--mood", "happy"]).exit_code == 2  # online needs the API
-
-
-def test_parse_genres():
-    assert parse_genres(["pop=0.7", "funk=0.3"]) == [("pop", 0.7), ("funk", 0.3)]
-    assert parse_genres(["pop", "rock"]) == [("pop", 0.5), ("rock", 0.5)]
+    assert CliRunner().invoke(app, ["compose", "--mood", "happy"], env={"CADENZA_API_KEY": ""}).exit_code == 2  # online needs the API

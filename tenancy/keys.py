@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from readmodel.models import ApiKey, Tenant
+from composition.errors import Conflict, InvalidInput, NotFound
+from tenancy.models import ApiKey, Tenant
 
 TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -31,8 +32,9 @@ class TenantInfo:
     max_in_flight: int
 
 
-class TenantExists(ValueError):
-    pass
+class TenantExists(Conflict):
+    def __init__(self, tenant_id: str) -> None:
+        super().__init__(f"tenant {tenant_id!r} exists; use `cadenza tenants add-key {tenant_id}`", kind="tenant-exists")
 
 
 def new_key() -> str:
@@ -47,10 +49,11 @@ def create_tenant(sessions: sessionmaker[Session], tenant_id: str, *, rate_per_s
                   max_in_flight: int = 10) -> str:
     """Create the tenant and its first API key; returns the key (the only time it is visible)."""
     if not TENANT_ID.match(tenant_id):
-        raise ValueError(f"tenant name {tenant_id!r}: lowercase letters, digits, '-' and '_', at most 64")
+        raise InvalidInput(f"tenant name {tenant_id!r}: lowercase letters, digits, '-' and '_', at most 64",
+                           field="name")
     with sessions() as session, session.begin():
         if session.get(Tenant, tenant_id) is not None:
-            raise TenantExists(f"tenant {tenant_id!r} exists; use `cadenza tenants add-key {tenant_id}`")
+            raise TenantExists(tenant_id)
         session.add(Tenant(id=tenant_id, rate_per_s=rate_per_s, burst=burst, max_in_flight=max_in_flight))
         session.flush()
         return _add_key(session, tenant_id)
@@ -59,7 +62,7 @@ def create_tenant(sessions: sessionmaker[Session], tenant_id: str, *, rate_per_s
 def add_key(sessions: sessionmaker[Session], tenant_id: str) -> str:
     with sessions() as session, session.begin():
         if session.get(Tenant, tenant_id) is None:
-            raise LookupError(f"no tenant {tenant_id!r}")
+            raise NotFound(f"tenant {tenant_id!r}")
         return _add_key(session, tenant_id)
 
 

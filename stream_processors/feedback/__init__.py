@@ -1,0 +1,1 @@
+"""The feedback/RL process: ratings joined with completions (``handler``), its faust wiring (``app``)."""

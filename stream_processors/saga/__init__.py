@@ -1,0 +1,1 @@
+"""The saga process: the handler (plain Python, unit-tested) and its faust wiring (``app``)."""

@@ -1,0 +1,74 @@
+"""The saga's faust wiring: one agent over requests, cancels, stage results and its own ticks.
+
+All four inputs are keyed by composition id and co-partitioned, so one worker owns every input of a
+composition; state and outputs go in one Kafka transaction (exactly-once). A timer sends a Tick for
+each due wake-up onto the internal ticks topic through a plain idempotent producer: under
+exactly-once a faust send from a timer would wait in the transaction of the tick's partition, which
+only commits when that partition gets input - and the tick may be the only input to come.
+"""
+
+from __future__ import annotations
+
+import time
+
+import faust
+
+from composition.events import utcnow
+from composition.policy import SagaPolicy
+from composition.retry import Backoff
+from infra.topics import CONTROL, REQUESTS, SAGA_TICKS, STAGE_RESULTS
+from producers.kafka_publisher import KafkaPublisher
+from stream_processors.faust_app import make_app, table
+from stream_processors.inbox import RAW, Inbox, decode_event
+from stream_processors.saga.handler import SagaHandler, tick_for
+from stream_processors.settings import SagaSettings
+
+PROCESS = "saga"
+
+
+def policy_from(settings: SagaSettings) -> SagaPolicy:
+    """The saga policy from ``CADENZA_SAGA_PROVIDERS`` (``stage=a,b;stage=c``), backoff and deadline scale."""
+    chains: dict[str, tuple[str, ...]] = {}
+    for item in filter(None, (part.strip() for part in settings.saga_providers.split(";"))):
+        stage, _, names = item.partition("=")
+        chains[stage.strip()] = tuple(n.strip() for n in names.split(",") if n.strip())
+    return SagaPolicy(
+        providers=chains,
+        backoff=Backoff(base_s=settings.backoff_base_s, cap_s=max(settings.backoff_max_s, settings.backoff_base_s)),
+        deadline_scale=settings.deadline_scale,
+    )
+
+
+def build(settings: SagaSettings) -> faust.App:
+    topics = settings.topics
+    app = make_app("cadenza-saga", settings)
+    ticks_topic = topics.name(SAGA_TICKS)
+    inputs = app.topic(topics.name(REQUESTS), topics.name(CONTROL), topics.name(STAGE_RESULTS), ticks_topic, **RAW)
+    handler = SagaHandler(policy_from(settings), topics, table(app, "sagas", settings),
+                          table(app, "saga-wakeups", settings))
+    inbox = Inbox(app, PROCESS, topics)
+    ticker: list[KafkaPublisher] = []  # made on the first due tick
+
+    def decode(event: faust.EventT):
+        return tick_for(event.value) if event.message.topic == ticks_topic else decode_event(event)
+
+    async def handle(message, _trace: str | None) -> list:
+        return handler.handle(message, utcnow())
+
+    @app.agent(inputs, name="saga")
+    async def saga(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            await inbox.consume(event, handle, decode)
+
+    @app.timer(interval=settings.tick_interval_s)
+    async def due_ticks() -> None:
+        due = handler.due(time.time())
+        if due and not ticker:
+            ticker.append(KafkaPublisher(settings.bootstrap_servers, client_id=f"{PROCESS}-ticks"))
+        for key in due:
+            ticker[0].publish_raw(ticks_topic, key, key=key)
+        if ticker:
+            ticker[0].poll()
+
+    app.saga_agent = saga  # for tests and introspection
+    return app

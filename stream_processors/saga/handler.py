@@ -1,0 +1,120 @@
+"""The saga's handler: one input in, the composition's state updated, the messages to publish out.
+
+It wraps the pure transition function (``composition.saga.transition``) with what the process
+keeps: each composition's state in a table (JSON), the next wake-up per composition in a second
+table (so timers survive a restart), and which wake-ups were already ticked. The tables are any
+``MutableMapping[bytes, bytes]``: faust's changelog-backed tables in the process, dicts in unit tests.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import MutableMapping
+from datetime import datetime
+
+from composition.errors import InvalidInput
+from composition.events import (
+    CompensationRequested,
+    CompositionCancelled,
+    CompositionCompleted,
+    CompositionFailed,
+    Envelope,
+    StageFailed,
+    StageRequested,
+)
+from composition.policy import SagaPolicy
+from composition.saga import SagaInput, transition
+from composition.saga_state import SagaState, Tick, next_wakeup
+from infra.topics import COMPENSATIONS, EVENTS, Topics
+from stream_processors import metrics as m
+from stream_processors.inbox import Outgoing
+
+TICK_RESEND_S = 5.0
+"""A due wake-up whose tick has not been processed yet is ticked again after this long."""
+
+
+def tick_for(value: bytes) -> Tick:
+    """A tick message (the composition id as text) as the saga's Tick input."""
+    try:
+        return Tick(composition_id=uuid.UUID(value.decode()))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"a saga tick must be a composition id, got {value[:60]!r}", reason="bad_tick") from exc
+
+
+class SagaHandler:
+    def __init__(self, policy: SagaPolicy, topics: Topics, sagas: MutableMapping[bytes, bytes],
+                 wakeups: MutableMapping[bytes, bytes]) -> None:
+        self.policy = policy
+        self.topics = topics
+        self.sagas = sagas
+        self.wakeups = wakeups
+        self.in_flight: set[bytes] = set()
+        self._ticked: dict[bytes, float] = {}
+
+    def handle(self, message: SagaInput, now: datetime) -> list[Outgoing]:
+        """Apply one input at ``now``; store the new state and wake-up; return what to publish."""
+        key = str(message.composition_id).encode()
+        stored = self.sagas.get(key)
+        state = SagaState.model_validate_json(stored) if stored else None
+        new_state, outputs = transition(state, message, now, self.policy)
+        if new_state is not None and new_state is not state:
+            self.sagas[key] = new_state.model_dump_json().encode()
+        self._index_wakeup(key, new_state)
+        self._observe(message, state, new_state, outputs, key)
+        return [Outgoing(self._route(output), output) for output in outputs]
+
+    def due(self, now_s: float) -> list[bytes]:
+        """Keys of compositions whose wake-up has passed and that were not ticked in the last few seconds."""
+        due = []
+        for key, when in list(self.wakeups.items()):
+            if float(when) <= now_s and self._ticked.get(key, 0.0) < now_s - TICK_RESEND_S:
+                self._ticked[key] = now_s
+                due.append(key)
+        return due
+
+    def _index_wakeup(self, key: bytes, state: SagaState | None) -> None:
+        wake = next_wakeup(state)
+        current = self.wakeups.get(key)
+        if wake is not None:
+            value = str(wake.timestamp()).encode()
+            if value != current:  # each write is a changelog message in the transaction
+                self.wakeups[key] = value
+        elif current is not None:
+            del self.wakeups[key]
+        self._ticked.pop(key, None)
+
+    def _route(self, output: Envelope) -> str:
+        if isinstance(output, StageRequested):
+            return self.topics.stage_requests(output.stage)
+        if isinstance(output, CompensationRequested):
+            return self.topics.name(COMPENSATIONS)
+        return self.topics.name(EVENTS)
+
+    def _observe(self, message: SagaInput, old: SagaState | None, state: SagaState | None,
+                 outputs: list[Envelope], key: bytes) -> None:
+        if isinstance(message, StageFailed):
+            m.FAILURES.labels(message.stage.value, message.error.code).inc()
+        for output in outputs:
+            if isinstance(output, StageRequested):
+                if output.attempt > 1:
+                    m.RETRIES.labels(output.stage.value).inc()
+            elif isinstance(output, CompensationRequested):
+                m.COMPENSATIONS.labels(output.stage.value, "requested").inc()
+            elif isinstance(output, CompositionCompleted):
+                m.END_TO_END.observe(output.duration_ms / 1000)
+                m.TERMINAL.labels("completed").inc()
+            elif isinstance(output, CompositionFailed):
+                m.TERMINAL.labels("failed").inc()
+            elif isinstance(output, CompositionCancelled):
+                m.TERMINAL.labels("cancelled").inc()
+        if isinstance(message, Tick) and state is not None and old is not None:
+            for name, st in state.stages.items():
+                before = old.stages.get(name)
+                if (st.last_error is not None and st.last_error.code == "deadline_exceeded"
+                        and (before is None or before.last_error != st.last_error or before.attempt != st.attempt)):
+                    m.TIMEOUTS.labels(name.value).inc()
+        if state is not None and not state.terminal and state.phase != "awaiting_request":
+            self.in_flight.add(key)
+        else:
+            self.in_flight.discard(key)
+        m.IN_FLIGHT.set(len(self.in_flight))

@@ -1,0 +1,2 @@
+"""The stage worker: the handler (plain Python, unit-tested), the pool side that runs the work, and
+its faust wiring (``app``)."""

@@ -1,0 +1,75 @@
+"""The stage worker's faust wiring: one agent per stage topic, one for compensations, the pool warmed
+at start, and (for the plan stage) the learned policies followed from the compacted policy topic."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import faust
+
+from composition.models import StageName
+from infra.topics import COMPENSATIONS
+from storage import StoreConfig
+from stream_processors.faust_app import make_app, table
+from stream_processors.inbox import RAW, Inbox
+from stream_processors.policy_follower import PolicyFollower
+from stream_processors.settings import StageWorkerSettings
+from stream_processors.stage.handler import StageHandler
+from stream_processors.stage.pool import PoolRunner
+
+
+def process_name(stages: tuple[StageName, ...]) -> str:
+    label = "all" if set(stages) == set(StageName) else "-".join(s.value for s in stages)
+    return f"stage-{label}"
+
+
+def build(stages: Iterable[StageName], settings: StageWorkerSettings) -> faust.App:
+    stages = tuple(StageName(s) for s in stages)
+    topics = settings.topics
+    process = process_name(stages)
+    app = make_app(f"cadenza-{process}", settings)
+    runner = PoolRunner(settings.providers, settings.engine_config, StoreConfig(root=settings.artifact_dir),
+                        settings.pool_size)
+    follower = PolicyFollower(settings.bootstrap_servers, topics, process) if StageName.PLAN in stages else None
+    handler = StageHandler(stages, runner, topics, table(app, "stage-attempts-done", settings),
+                           deadline_grace_s=settings.deadline_grace_s,
+                           policies=follower.current if follower is not None else None)
+    inbox = Inbox(app, process, topics)
+
+    @app.task
+    async def warm() -> None:
+        await runner.warm()
+
+    def stage_agent(stage: StageName) -> None:
+        async def on_request(message, _trace: str | None):
+            return await handler.on_request(message, stage)
+
+        async def agent(stream: faust.StreamT) -> None:
+            async for event in stream.events():
+                await inbox.consume(event, on_request)
+
+        app.agent(app.topic(topics.stage_requests(stage), **RAW), name=f"stage-{stage.value}")(agent)
+
+    for stage in stages:
+        stage_agent(stage)
+
+    async def on_compensation(message, _trace: str | None):
+        return await handler.on_compensation(message)
+
+    @app.agent(app.topic(topics.name(COMPENSATIONS), **RAW), name="compensations")
+    async def compensations(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            await inbox.consume(event, on_compensation)
+
+    if follower is not None:
+        @app.timer(interval=settings.tick_interval_s)
+        async def follow_policies() -> None:
+            follower.poll()
+
+    @app.on_before_shutdown.connect
+    async def shutdown(app: faust.App, **_: object) -> None:
+        runner.close()
+        if follower is not None:
+            follower.close()
+
+    return app

@@ -1,0 +1,111 @@
+"""The stage worker's handler: a StageRequested in, a StageCompleted or StageFailed out; a
+CompensationRequested in, a StageCompensated out.
+
+The work itself goes to a runner (the process pool in the process, an in-memory stand-in in unit
+tests) and is bounded by the attempt's deadline plus a grace. A table of finished (composition,
+stage, attempt) makes a redelivered request a no-op; artifacts are content-addressed, so even work
+repeated after a crash writes no second artifact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, MutableMapping
+from datetime import datetime, timezone
+from typing import Protocol
+
+from composition.errors import InvalidInput
+from composition.events import (
+    CompensationRequested,
+    Envelope,
+    Error,
+    StageCompensated,
+    StageCompleted,
+    StageFailed,
+    StageRequested,
+    utcnow,
+)
+from composition.models import Artifact, CompositionContext, StageName
+from infra.topics import STAGE_RESULTS, Topics
+from stream_processors import metrics as m
+from stream_processors.inbox import Outgoing
+from stream_processors.stage.outcome import StageOutcome
+
+
+class StageRunner(Protocol):
+    async def run(self, stage: StageName, context: CompositionContext, namespace: str, hint: str | None,
+                  policies: dict[str, dict[str, float]] | None) -> StageOutcome: ...
+
+    async def compensate(self, stage: StageName, artifacts: list[Artifact]) -> list[str]: ...
+
+
+def _instant(seconds: float) -> datetime:
+    return datetime.fromtimestamp(round(seconds, 3), timezone.utc)
+
+
+class StageHandler:
+    """Runs the requests of ``stages`` and their compensations."""
+
+    def __init__(self, stages: Iterable[StageName], runner: StageRunner, topics: Topics,
+                 done: MutableMapping[bytes, bytes], *, deadline_grace_s: float = 1.0,
+                 policies: Callable[[], dict[str, dict[str, float]]] | None = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.stages = tuple(StageName(s) for s in stages)
+        self.runner = runner
+        self.results_topic = topics.name(STAGE_RESULTS)
+        self.done = done
+        self.deadline_grace_s = deadline_grace_s
+        self.policies = policies
+        self.clock = clock
+
+    async def on_request(self, request: Envelope, stage: StageName) -> list[Outgoing]:
+        """Run one attempt of ``stage`` (the agent's topic) unless its result is already committed."""
+        if not isinstance(request, StageRequested) or request.stage != stage:
+            raise InvalidInput(f"{type(request).__name__} for {getattr(request, 'stage', '?')} on the {stage.value} "
+                               f"requests topic", reason="unexpected_message")
+        key = f"{request.composition_id}:{stage.value}:{request.attempt}".encode()
+        if self.done.get(key) is not None:
+            return []
+        outcome = await self._attempt(request)
+        envelope = {"composition_id": request.composition_id, "tenant_id": request.tenant_id}
+        if outcome.ok:
+            assert outcome.context is not None
+            result: Envelope = StageCompleted(**envelope, stage=stage, attempt=request.attempt,
+                                              provider=outcome.provider, context=outcome.context,
+                                              artifacts=outcome.artifacts, started_at=_instant(outcome.started_s),
+                                              finished_at=_instant(outcome.finished_s))
+        else:
+            assert outcome.error is not None
+            result = StageFailed(**envelope, stage=stage, attempt=request.attempt, provider=outcome.provider,
+                                 error=outcome.error)
+        m.STAGE_DURATION.labels(stage.value, outcome.provider, "completed" if outcome.ok else "failed").observe(
+            max(0.0, outcome.finished_s - outcome.started_s))
+        self.done[key] = b"1"
+        return [Outgoing(self.results_topic, result)]
+
+    async def _attempt(self, request: StageRequested) -> StageOutcome:
+        timeout = (request.deadline_at - self.clock()).total_seconds() + self.deadline_grace_s
+        policies = self.policies() if self.policies is not None and request.stage is StageName.PLAN else None
+        try:
+            return await asyncio.wait_for(
+                self.runner.run(request.stage, request.context, str(request.composition_id), request.provider_hint,
+                                policies),
+                timeout=max(timeout, 0.001))
+        except asyncio.TimeoutError:
+            now = self.clock().timestamp()
+            error = Error(code="deadline_exceeded", retryable=True,
+                          message=f"{request.stage.value} did not finish before its deadline "
+                                  f"{request.deadline_at.isoformat()}")
+            return StageOutcome(provider=request.provider_hint or "unknown", started_s=now, finished_s=now, error=error)
+
+    async def on_compensation(self, request: Envelope) -> list[Outgoing]:
+        """Delete what one of our stages stored and confirm; another worker's stage is not ours to answer."""
+        if not isinstance(request, CompensationRequested):
+            raise InvalidInput(f"{type(request).__name__} on the compensations topic", reason="unexpected_message")
+        if request.stage not in self.stages:
+            return []
+        deleted = await self.runner.compensate(request.stage, request.artifacts)
+        m.COMPENSATIONS.labels(request.stage.value, "done").inc()
+        confirmed = StageCompensated(composition_id=request.composition_id, tenant_id=request.tenant_id,
+                                     stage=request.stage, deleted_artifacts=deleted)
+        return [Outgoing(self.results_topic, confirmed)]

@@ -1,0 +1,21 @@
+"""What one stage attempt came to, as the process pool hands it back to the worker."""
+
+from __future__ import annotations
+
+from composition.events import Error
+from composition.models import Artifact, CompositionContext, Frozen
+
+
+class StageOutcome(Frozen):
+    """The provider that ran, when, and either the filled context (with its artifacts) or the error."""
+
+    provider: str
+    started_s: float  # epoch seconds
+    finished_s: float
+    context: CompositionContext | None = None
+    artifacts: list[Artifact] = []
+    error: Error | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.context is not None

@@ -1,0 +1,119 @@
+"""Stage work as it runs in the worker's process pool, away from the faust event loop.
+
+Everything here is top level and takes and returns picklable values. The provider registry is built
+once per pool process from ``module:function`` (the setting CADENZA_PROVIDERS), so tests inject
+their providers through the same path the real ones take. An attempt runs on exactly one provider:
+the one the saga hinted (the saga owns retries and fallback, so each attempt shows in the event
+stream), or the first that suits the request when the hint names none of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
+from functools import lru_cache
+
+from composition.events import Error
+from composition.models import (
+    SECTION_TYPES,
+    Artifact,
+    CompositionContext,
+    StageName,
+    artifacts_in,
+)
+from music import policy
+from music.config import EngineConfig
+from music.errors import StageError
+from music.registry import ProviderRegistry
+from storage import StoreConfig, open_store
+from stream_processors.stage.outcome import StageOutcome
+
+
+@lru_cache(maxsize=4)
+def registry_for(providers: str, config: EngineConfig) -> ProviderRegistry:
+    module, _, attr = providers.partition(":")
+    return getattr(importlib.import_module(module), attr)(config)
+
+
+def warm_up(providers: str, config: EngineConfig) -> bool:
+    """Import the engine and build the registry in a fresh pool process before the first request."""
+    registry_for(providers, config)
+    return True
+
+
+def run_stage(providers: str, config: EngineConfig, store: StoreConfig, stage: StageName, context: CompositionContext,
+              namespace: str, hint: str | None, policies: dict[str, dict[str, float]] | None = None) -> StageOutcome:
+    """Run one attempt; return its outcome, never raise (a provider's bug is a retryable failure).
+
+    ``policies`` (``{policy name: {arm: probability}}``) is what the planner learned from feedback.
+    """
+    started = time.time()
+    registry = registry_for(providers, config)
+    chain = registry.chain(stage, context.request)
+    name = hint if hint in chain else (chain[0] if chain else (hint or "none"))
+    try:
+        if not chain:
+            raise StageError("no_provider", f"no {stage.value} provider suits this request", retryable=False)
+        provider = registry.get(stage, name)
+        with policy.use(policies or {}):
+            section = provider.run(context, open_store(store), namespace)
+        if not isinstance(section, SECTION_TYPES[stage]):
+            raise TypeError(f"{name} returned {type(section).__name__}, not {SECTION_TYPES[stage].__name__}")
+        return StageOutcome(provider=name, started_s=started, finished_s=time.time(),
+                            context=context.with_section(stage, section), artifacts=artifacts_in(section))
+    except StageError as exc:
+        error = Error(code=exc.code, message=exc.message[:2000], retryable=exc.retryable)
+    except Exception as exc:  # noqa: BLE001 - a provider's bug or outage: the saga retries or falls back
+        error = Error(code="provider_error", message=f"{type(exc).__name__}: {exc}"[:2000], retryable=True)
+    return StageOutcome(provider=name, started_s=started, finished_s=time.time(), error=error)
+
+
+def compensate(providers: str, config: EngineConfig, store: StoreConfig, stage: StageName,
+               artifacts: list[Artifact]) -> list[str]:
+    """Undo a stage's side effects: its providers release what they hold and its artifacts are deleted."""
+    opened = open_store(store)
+    deleted: set[str] = set()
+    for provider in registry_for(providers, config).providers_for(stage):
+        deleted.update(provider.compensate(artifacts, opened))
+    for artifact in artifacts:  # whatever a provider did not claim
+        if artifact.uri not in deleted and opened.delete(artifact.uri):
+            deleted.add(artifact.uri)
+    return sorted(deleted)
+
+
+class PoolRunner:
+    """The stage handler's runner port, on a spawn process pool of ``size`` processes."""
+
+    def __init__(self, providers: str, config: EngineConfig, store: StoreConfig, size: int) -> None:
+        self.providers, self.config, self.store, self.size = providers, config, store, size
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.size, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    async def warm(self) -> None:
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(self.pool, warm_up, self.providers, self.config)
+                               for _ in range(self.size)))
+
+    async def run(self, stage: StageName, context: CompositionContext, namespace: str, hint: str | None,
+                  policies: dict[str, dict[str, float]] | None) -> StageOutcome:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.pool, run_stage, self.providers, self.config, self.store, stage,
+                                          context, namespace, hint, policies)
+
+    async def compensate(self, stage: StageName, artifacts: list[Artifact]) -> list[str]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.pool, compensate, self.providers, self.config, self.store, stage,
+                                          artifacts)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None

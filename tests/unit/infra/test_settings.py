@@ -1,0 +1,60 @@
+"""The settings tree: defaults follow the port settings, bad values fail naming the variable."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from api.settings import ApiSettings
+from infra.settings import ServiceSettings
+from stream_processors.settings import StageWorkerSettings
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    for name in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "CADENZA_KAFKA_PORT", "CADENZA_PG_PORT",
+                 "CADENZA_RUN_DIR", "CADENZA_ARTIFACT_DIR", "CADENZA_SOUNDFONT", "CADENZA_TOPIC_PREFIX"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_default_urls_follow_the_port_settings(monkeypatch, tmp_path):
+    monkeypatch.setenv("CADENZA_KAFKA_PORT", "39092")
+    monkeypatch.setenv("CADENZA_PG_PORT", "35432")
+    monkeypatch.setenv("CADENZA_RUN_DIR", str(tmp_path))
+    settings = ServiceSettings()
+    assert settings.bootstrap_servers == "127.0.0.1:39092" and not settings.kafka_external
+    assert settings.database_url == "postgresql+psycopg2://cadenza@127.0.0.1:35432/cadenza"
+    assert settings.artifact_dir == tmp_path / "artifacts"
+    child = settings.environment()
+    assert child["KAFKA_BOOTSTRAP_SERVERS"] == "127.0.0.1:39092" and child["CADENZA_ARTIFACT_DIR"] == str(tmp_path / "artifacts")
+
+
+def test_existing_services_are_external(monkeypatch):
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka-1:9092,kafka-2:9092")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app@db/cadenza")
+    settings = ServiceSettings()
+    assert settings.kafka_external and settings.database_external
+    assert settings.database_url == "postgresql+psycopg2://app@db/cadenza"
+
+
+@pytest.mark.parametrize("name,value", [("CADENZA_KAFKA_PORT", "ninety"), ("KAFKA_BOOTSTRAP_SERVERS", "no-port"),
+                                        ("DATABASE_URL", "mysql://x"), ("CADENZA_PARTITIONS", "0")])
+def test_a_bad_value_fails_naming_its_variable(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as error:
+        ServiceSettings()
+    assert name in str(error.value)
+
+
+def test_a_process_extends_the_tree_under_its_own_prefix(monkeypatch, tmp_path):
+    monkeypatch.setenv("CADENZA_API_PORT", "8123")
+    monkeypatch.setenv("CADENZA_PG_PORT", "35432")
+    api = ApiSettings()
+    assert api.port == 8123 and api.database_url.endswith(":35432/cadenza")
+    font = tmp_path / "font.sf2"
+    font.write_bytes(b"RIFF")
+    monkeypatch.setenv("CADENZA_SOUNDFONT", str(font))
+    assert StageWorkerSettings().engine_config.soundfont == font
+    monkeypatch.setenv("CADENZA_SOUNDFONT", str(tmp_path / "missing.sf2"))
+    with pytest.raises(ValidationError, match="CADENZA_SOUNDFONT"):
+        StageWorkerSettings()
