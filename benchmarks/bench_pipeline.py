@@ -25,33 +25,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import psutil  # noqa: E402
-
+from benchmarks.measure import cpu_seconds, percentile  # noqa: E402
 from composition.events import CompositionRequested  # noqa: E402
 from composition.models import CompositionRequest, GenreWeight, Mood  # noqa: E402
 from infra.settings import KafkaSettings  # noqa: E402
 from infra.topics import REQUESTS  # noqa: E402
 from schemas.serde import decode  # noqa: E402
 from tests.integration.pipeline_harness import Pipeline  # noqa: E402
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        proc = psutil.Process(pid)
-        total = sum(proc.cpu_times()[:2])
-        for child in proc.children(recursive=True):
-            try:
-                total += sum(child.cpu_times()[:2])
-            except psutil.NoSuchProcess:
-                pass
-        return total
-    except psutil.NoSuchProcess:
-        return 0.0
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def main() -> None:

@@ -9,8 +9,8 @@ composition (Celery: worker + redis-server; Cadenza: saga + stage worker + Kafka
     .venv/bin/python benchmarks/bench_vs_celery.py --n 300 [--rates 0 5]
 
 Uses KAFKA_BOOTSTRAP_SERVERS if set (the broker's CPU is then counted only if it is the project's own
-broker under CADENZA_RUN_DIR); otherwise starts the project's broker (CADENZA_KAFKA_PORT) and stops
-it at the end.
+broker under CADENZA_RUN_DIR); otherwise starts the project's broker (CADENZA_KAFKA_PORT), warms its
+JVM with 100 unreported compositions, and stops it at the end.
 """
 
 from __future__ import annotations
@@ -40,14 +40,18 @@ ROWS = (  # label, how a summary gives it, which way is better
 )
 
 
-def run(system: str, args: list[str], env: dict[str, str]) -> dict:
+def run(title: str, args: list[str], env: dict[str, str], bench: Path) -> dict:
     """Run one benchmark as a subprocess (its output shown as it goes) and return its JSON summary."""
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
-        print(f"\n=== {system}: {' '.join(args)}", flush=True)
-        result = subprocess.run([sys.executable, str(BENCHES[system]), *args, "--json", out.name], env=env, cwd=ROOT)
+        print(f"\n=== {title}: {' '.join(args)}", flush=True)
+        result = subprocess.run([sys.executable, str(bench), *args, "--json", out.name], env=env, cwd=ROOT)
         if result.returncode != 0:
-            raise SystemExit(f"{system} benchmark failed with exit code {result.returncode}")
+            raise SystemExit(f"{title} failed with exit code {result.returncode}")
         return json.loads(Path(out.name).read_text())
+
+
+def _number(value: float | None) -> str:
+    return f"{value:10.1f}" if value is not None else f"{'-':>10s}"
 
 
 def table(rate: float, n: int, celery: dict, cadenza: dict) -> str:
@@ -56,7 +60,7 @@ def table(rate: float, n: int, celery: dict, cadenza: dict) -> str:
     for label, value, better in ROWS:
         ours, theirs = value(cadenza), value(celery)
         ratio = f"{ours / theirs:.2f}x" if ours is not None and theirs else "-"
-        lines.append(f"  {label:30s} {ours:10.1f} {theirs:10.1f} {ratio:>9s} ({better} is better)")
+        lines.append(f"  {label:30s} {_number(ours)} {_number(theirs)} {ratio:>9s} ({better} is better)")
     for summary in (cadenza, celery):
         parts = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in summary["cpu_s"].items())
         failed = f", {summary['failed']} failed" if summary["failed"] else ""
@@ -84,10 +88,12 @@ def main() -> None:
         env["KAFKA_BOOTSTRAP_SERVERS"] = broker.start()
     results = []
     try:
+        if started:  # a fresh broker's JVM has not compiled its hot paths yet: warm it, report nothing
+            run("cadenza (warm-up of the fresh broker, not reported)", ["--n", "100"], env, BENCHES["cadenza"])
         for rate in args.rates:
             common = ["--n", str(args.n), "--rate", str(rate)]
-            celery = run("celery", [*common, "--redis-port", str(args.redis_port)], env)
-            cadenza = run("cadenza", common, env)
+            celery = run("celery", [*common, "--redis-port", str(args.redis_port)], env, BENCHES["celery"])
+            cadenza = run("cadenza", common, env, BENCHES["cadenza"])
             results.append((rate, celery, cadenza))
     finally:
         if started:

@@ -53,32 +53,13 @@ import time  # noqa: E402
 import uuid  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 
-import psutil  # noqa: E402
 import redis  # noqa: E402
+
+sys.path.insert(0, str(HERE.parents[1]))
+from benchmarks.measure import cpu_seconds, percentile  # noqa: E402
 
 REQUEST = {"mood": {"valence": 0.8, "arousal": 0.7}, "genres": [{"genre": "pop", "weight": 1.0}],
            "theme": "benchmark", "duration_s": 30, "instrumental": False, "seed": 1}
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and all its descendants (the prefork children)."""
-    try:
-        proc = psutil.Process(pid)
-        total = sum(proc.cpu_times()[:2])
-        for child in proc.children(recursive=True):
-            try:
-                total += sum(child.cpu_times()[:2])
-            except psutil.NoSuchProcess:
-                pass
-        return total
-    except psutil.NoSuchProcess:
-        return 0.0
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile, the same formula as bench_pipeline.py."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def _stop(popen: subprocess.Popen, timeout: float = 20.0) -> None:
@@ -152,9 +133,10 @@ def release_waiters(app) -> None:
 class Driver:
     """Submits workflows and records when each master result arrives on its pub/sub channel."""
 
-    def __init__(self, client: redis.Redis, workflow) -> None:
+    def __init__(self, client: redis.Redis, workflow, sections) -> None:
         self.pubsub = client.pubsub(ignore_subscribe_messages=True)
         self.workflow = workflow
+        self.sections = sections
         self.sent_at: dict[str, float] = {}
         self.done_at: dict[str, float] = {}
         self.failed: dict[str, str] = {}
@@ -175,8 +157,9 @@ class Driver:
                 result_id = meta["task_id"]
                 if result_id in self.sent_at and result_id not in self.done_at:
                     self.done_at[result_id] = time.perf_counter()
-                    if meta["status"] != "SUCCESS":
-                        self.failed[result_id] = meta["status"]
+                    missing = sorted(set(self.sections) - set(meta["result"])) if meta["status"] == "SUCCESS" else None
+                    if meta["status"] != "SUCCESS" or missing:
+                        self.failed[result_id] = f"{meta['status']}, sections missing: {missing}"
                     self.pubsub.unsubscribe(message["channel"])
             message = self.pubsub.get_message(timeout=0)
 
@@ -206,15 +189,15 @@ def main() -> None:
     redis_url = f"redis://127.0.0.1:{args.redis_port}/0"
     os.environ["CELERY_BASELINE_REDIS_URL"] = redis_url
     sys.path.insert(0, str(HERE))
-    from dag import app, workflow
+    from dag import SECTIONS, app, workflow
 
     try:
         with redis_server(args.redis_port, workdir) as (client, redis_pid), \
                 celery_worker(redis_url, args.concurrency, workdir) as worker:
-            driver = Driver(client, workflow)
+            driver = Driver(client, workflow, SECTIONS)
             # warm-up: one composition end to end, so start-up is not measured
             driver.wait(driver.submit(), 120, worker, workdir / "worker.log")
-            driver = Driver(client, workflow)
+            driver = Driver(client, workflow, SECTIONS)
             pids = {"worker": worker.pid, "redis": redis_pid}
             cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             commands_before = client.info("stats")["total_commands_processed"]
@@ -247,6 +230,8 @@ def main() -> None:
         "max_ms": round(max(latencies) * 1000, 1) if latencies else None,
         "cpu_s": cpu, "redis_commands_per_composition": round(commands / max(done, 1), 1),
     }
+    for result_id, why in driver.failed.items():
+        print(f"  {result_id}: {why}")
     print(f"compositions: {done}/{args.n} terminal in {wall:.2f} s (published in {(published or finished) - started:.2f} s)"
           + (f", {len(driver.failed)} failed" if driver.failed else ""))
     print(f"throughput:   {summary['throughput_per_s']:.1f} compositions/s")
