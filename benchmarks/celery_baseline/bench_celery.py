@@ -105,7 +105,7 @@ def redis_server(port: int, workdir: Path):
 
 @contextmanager
 def celery_worker(redis_url: str, concurrency: int, workdir: Path):
-    """`celery worker --pool=prefork --concurrency=N` on dag.py; yields its pid."""
+    """`celery worker --pool=prefork --concurrency=N` on dag.py, in its own process group; yields the Popen."""
     env = {**os.environ, "CELERY_BASELINE_REDIS_URL": redis_url, "CELERY_BASELINE_ARTIFACT_DIR": str(workdir / "artifacts")}
     log = workdir / "worker.log"
     popen = subprocess.Popen([str(VENV / "bin" / "celery"), "-A", "dag", "worker", "--pool=prefork",
