@@ -6,7 +6,7 @@ composition is terminal. Reports compositions/s, end-to-end latency p50/p99 (pub
 CompositionCompleted arriving at a read_committed consumer), events/s over all topics, and CPU
 seconds per process (the stage worker's pool processes included).
 
-    .venv/bin/python benchmarks/bench_pipeline.py --n 500 [--stage-workers 1] [--commit-interval 0.05]
+    .venv/bin/python benchmarks/bench_pipeline.py --n 500 [--stage-workers 1] [--commit-interval 0.05] [--json out.json]
 
 Needs the services: `.venv/bin/cadenza infra start` (or KAFKA_BOOTSTRAP_SERVERS).
 """
@@ -14,6 +14,7 @@ Needs the services: `.venv/bin/cadenza infra start` (or KAFKA_BOOTSTRAP_SERVERS)
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import tempfile
@@ -24,33 +25,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import psutil  # noqa: E402
-
+from benchmarks.measure import cpu_seconds, percentile  # noqa: E402
 from composition.events import CompositionRequested  # noqa: E402
 from composition.models import CompositionRequest, GenreWeight, Mood  # noqa: E402
 from infra.settings import ServiceSettings  # noqa: E402
 from infra.topics import REQUESTS  # noqa: E402
 from schemas.serde import decode  # noqa: E402
 from tests.integration.pipeline_harness import Pipeline  # noqa: E402
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        proc = psutil.Process(pid)
-        total = sum(proc.cpu_times()[:2])
-        for child in proc.children(recursive=True):
-            try:
-                total += sum(child.cpu_times()[:2])
-            except psutil.NoSuchProcess:
-                pass
-        return total
-    except psutil.NoSuchProcess:
-        return 0.0
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def main() -> None:
@@ -61,6 +42,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=0.0, help="offered compositions/s (0: all at once)")
     parser.add_argument("--instrumental", action="store_true")
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--json", type=Path, help="also write the summary as JSON to this file (bench_vs_celery.py reads it)")
     args = parser.parse_args()
 
     settings = ServiceSettings()
@@ -89,6 +71,7 @@ def main() -> None:
         sent_at: dict[uuid.UUID, float] = {}
         done_at: dict[uuid.UUID, float] = {}
         messages = 0
+        failed = 0
         consumer = pipe._consumer
         started = time.perf_counter()
         published = None
@@ -112,6 +95,7 @@ def main() -> None:
                     if cid in sent_at and cid not in done_at:
                         done_at[cid] = time.perf_counter()
                         if name != "CompositionCompleted":
+                            failed += 1
                             print(f"  {cid}: {name}")
         finished = time.perf_counter()
         cpu_after = {name: cpu_seconds(pid) for name, pid in pids.items()}
@@ -133,6 +117,16 @@ def main() -> None:
     for name in cpu_after:
         used = cpu_after[name] - cpu_before[name]
         print(f"cpu {name:10s} {used:.1f} s ({100 * used / wall:.0f}% of one core)")
+    if args.json:
+        args.json.write_text(json.dumps({
+            "system": "cadenza", "n": args.n, "rate": args.rate, "terminal": len(done_at), "failed": failed,
+            "wall_s": round(wall, 3), "throughput_per_s": round(len(done_at) / wall, 2),
+            "p50_ms": round(statistics.median(latencies) * 1000, 1) if latencies else None,
+            "p99_ms": round(percentile(latencies, 0.99) * 1000, 1) if latencies else None,
+            "max_ms": round(max(latencies) * 1000, 1) if latencies else None,
+            "cpu_s": {name: round(cpu_after[name] - cpu_before[name], 3) for name in cpu_after},
+            "events_per_s": round(total_events / wall),
+        }) + "\n")
 
 
 if __name__ == "__main__":
