@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from infra.kafka.broker import LocalBroker  # noqa: E402
+from infra.settings import ServiceSettings  # noqa: E402
 
 BENCHES = {
     "celery": ROOT / "benchmarks" / "celery_baseline" / "bench_celery.py",
@@ -80,8 +81,9 @@ def main() -> None:
         parser.error("--n must be >= 1 and every rate >= 0")
 
     env = dict(os.environ)
-    broker, started = LocalBroker(), False
-    if "KAFKA_BOOTSTRAP_SERVERS" not in env:
+    settings = ServiceSettings()
+    broker, started = LocalBroker.from_settings(settings), False
+    if not settings.kafka_external:
         if not broker.running():  # a running one is someone's: use it and leave it running
             print(f"starting Kafka on {broker.bootstrap} (run dir {broker.home.parent})", flush=True)
             started = True
