@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up a fresh Debian machine for Cadenza: Debian packages (when root), the .venv, the Kafka jars.
+# Set up a fresh Debian machine for Cadenza: Debian packages (when root), the .venv, the Kafka and S3Proxy jars.
 # Idempotent; `make setup` runs it when pyproject.toml or infra/apt-packages.txt changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,4 +32,6 @@ echo "setup: installing Python dependencies"
 
 echo "setup: fetching the Kafka broker from Maven Central (cached in .cache/kafka)"
 .venv/bin/python -c "from infra.kafka.broker import LocalBroker; LocalBroker().fetch()"
+echo "setup: fetching S3Proxy from Maven Central (cached in .cache/s3proxy)"
+.venv/bin/python -c "from infra.s3proxy.server import LocalS3Proxy; LocalS3Proxy().fetch()"
 echo "setup: done"

@@ -66,3 +66,33 @@ def topic_prefix(bootstrap_servers: str, monkeypatch: pytest.MonkeyPatch) -> str
 @pytest.fixture
 def group_id() -> str:
     return f"test-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """The real S3 server: the project's own S3Proxy (started once, stopped at the end), or CADENZA_S3_ENDPOINT."""
+    if os.environ.get("CADENZA_S3_ENDPOINT"):
+        yield os.environ["CADENZA_S3_ENDPOINT"]
+        return
+    from infra.s3proxy.server import LocalS3Proxy
+
+    proxy = LocalS3Proxy()
+    was_running = proxy.running()
+    yield proxy.start()
+    if not was_running and not os.environ.get("CADENZA_KEEP_SERVICES"):
+        proxy.stop()
+
+
+@pytest.fixture(scope="session")
+def registry_url() -> Iterator[str]:
+    """The real schema registry's Confluent-compatible API: our own Apicurio, or CADENZA_SCHEMA_REGISTRY_URL."""
+    if os.environ.get("CADENZA_SCHEMA_REGISTRY_URL"):
+        yield os.environ["CADENZA_SCHEMA_REGISTRY_URL"]
+        return
+    from infra.registry.server import LocalRegistry
+
+    registry = LocalRegistry()
+    was_running = registry.running()
+    yield registry.start()
+    if not was_running and not os.environ.get("CADENZA_KEEP_SERVICES"):
+        registry.stop()

@@ -1,0 +1,147 @@
+"""What every Java service the project runs has in common: jars from Maven Central, a JDK that is
+new enough, and one background process with a pid file that cannot be fooled.
+
+A pid file alone lies twice: the process may have died and its pid been reused by something else,
+or it may have died as our child and linger as a zombie (``os.kill(pid, 0)`` succeeds on both).
+:class:`JavaProcess` therefore reads ``/proc/<pid>/stat`` (state not Z/X) and ``/proc/<pid>/cmdline``
+(it must still name the service's own marker, e.g. its config file) before calling a process ours.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from infra.settings import PROJECT_ROOT
+
+
+class ServiceError(RuntimeError):
+    """A local service could not be fetched, configured, started or reached."""
+
+
+def cache_dir(name: str) -> Path:
+    """Where a service's downloaded jars live (``.cache/<name>``, shared by every run dir)."""
+    return Path(os.environ.get("CADENZA_CACHE_DIR", PROJECT_ROOT / ".cache")) / name
+
+
+def maven(pom: Path, *goal_and_args: str) -> None:
+    """Run one Maven goal on ``pom`` quietly; ServiceError with Maven's output if it fails."""
+    if shutil.which("mvn") is None:
+        raise ServiceError("maven (mvn) is not installed; run `make setup` (apt-get install maven)")
+    cmd = ["mvn", "-B", "-q", "-f", str(pom), *goal_and_args]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise ServiceError(f"{' '.join(cmd)} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+
+
+def _jdk_version(java: Path) -> int | None:
+    """The feature version (17, 25, ...) of the JDK/JRE that ``java`` belongs to, from its ``release`` file."""
+    release = java.resolve().parent.parent / "release"
+    try:
+        match = re.search(r'^JAVA_VERSION="(\d+)', release.read_text(), re.MULTILINE)
+    except OSError:
+        return None
+    return int(match.group(1)) if match else None
+
+
+def find_java(min_version: int, override_env: str) -> Path:
+    """A ``java`` of at least ``min_version``: ``$<override_env>``, else $JAVA_HOME, the PATH, /usr/lib/jvm/*.
+
+    The newest qualifying JDK under /usr/lib/jvm wins when the default one is too old.
+    """
+    override = os.environ.get(override_env)
+    if override:
+        return Path(override)
+    candidates = []
+    if os.environ.get("JAVA_HOME"):
+        candidates.append(Path(os.environ["JAVA_HOME"]) / "bin" / "java")
+    if shutil.which("java"):
+        candidates.append(Path(shutil.which("java")))
+    candidates += sorted(Path("/usr/lib/jvm").glob("*/bin/java"), key=lambda p: _jdk_version(p) or 0, reverse=True)
+    for java in candidates:
+        version = _jdk_version(java)
+        if version is not None and version >= min_version:
+            return java
+    found = ", ".join(f"{p} ({_jdk_version(p)})" for p in candidates) or "none"
+    raise ServiceError(f"needs Java {min_version}+; found {found}. Set {override_env} to a java binary")
+
+
+@dataclass(frozen=True)
+class JavaProcess:
+    """One background service process: started detached, its pid in ``pid_file``, output in ``log_file``.
+
+    ``marker`` is a string its command line must contain (a path under the service's own run dir),
+    so a recycled pid that now belongs to another program is never mistaken for the service.
+    """
+
+    name: str
+    pid_file: Path
+    log_file: Path
+    marker: str
+
+    def pid(self) -> int | None:
+        """The live, non-zombie process this pid file names, if it is still the service; else None."""
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        return pid if _is_service(pid, self.marker) else None
+
+    def launch(self, cmd: list[str], cwd: Path) -> subprocess.Popen:
+        """Start ``cmd`` in its own session (Ctrl-C in our terminal does not reach it) and record its pid."""
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_file, "ab") as log:
+            process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       start_new_session=True, cwd=cwd)
+        self.pid_file.write_text(str(process.pid))
+        return process
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """SIGTERM (the JVM's shutdown hooks run), SIGKILL after ``timeout``; False if it was not running."""
+        pid = self.pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return False
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _is_service(pid, self.marker):
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                deadline = time.monotonic() + 10
+            time.sleep(0.2)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return ""
+
+
+def _is_service(pid: int, marker: str) -> bool:
+    """Whether ``pid`` runs (not a zombie) a command line containing ``marker``; reaps it if it is our zombie."""
+    proc = Path("/proc") / str(pid)
+    try:
+        stat = (proc / "stat").read_text()
+        cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return False
+    state = stat.rsplit(")", 1)[-1].split()[0]  # the comm field in parentheses may itself hold spaces
+    if state in ("Z", "X", "x"):
+        _reap(pid)
+        return False
+    return marker in cmdline
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:  # not our child: its parent reaps it
+        pass

@@ -1,0 +1,165 @@
+"""A local S3-compatible object store: S3Proxy with its filesystem backend, run by the project.
+
+S3Proxy (Apache-2.0, ``org.gaul:s3proxy`` from Maven Central, infra/s3proxy/pom.xml) speaks the S3
+API (SigV2/SigV4, Range, pre-signed URLs) over jclouds blob stores; ours is a folder under the run
+dir. It listens on 127.0.0.1 only, with fixed local credentials (a dev store, like the dev database:
+point CADENZA_S3_* at real object storage for anything else). The bucket is created at start.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from infra.jvm import JavaProcess, ServiceError, cache_dir, find_java, maven
+from infra.net import port_open
+from infra.settings import run_dir
+
+POM = Path(__file__).with_name("pom.xml")
+ACCESS_KEY = "cadenza"
+SECRET_KEY = "cadenza-local-secret"  # the local store's fixed credential; not a secret outside this machine
+DEFAULT_BUCKET = "cadenza-artifacts"
+REGION = "us-east-1"
+
+
+def libs_dir() -> Path:
+    return cache_dir("s3proxy") / "libs"
+
+
+@dataclass(frozen=True)
+class LocalS3Proxy:
+    host: str = "127.0.0.1"
+    port: int = int(os.environ.get("CADENZA_S3PROXY_PORT", "29000"))
+    bucket: str = os.environ.get("CADENZA_S3_BUCKET", DEFAULT_BUCKET)
+    heap: str = os.environ.get("CADENZA_S3PROXY_HEAP", "256m")
+    # filesystem-nio2 is S3Proxy's own on-disk backend; jclouds' `filesystem` works too but S3Proxy 3.x
+    # logs it as deprecated at every start
+    provider: str = os.environ.get("CADENZA_S3PROXY_PROVIDER", "filesystem-nio2")
+
+    @property
+    def home(self) -> Path:
+        return run_dir() / "s3proxy"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def _config(self) -> Path:
+        return self.home / "s3proxy.properties"
+
+    @property
+    def process(self) -> JavaProcess:
+        return JavaProcess("S3Proxy", self.home / "s3proxy.pid", self.home / "s3proxy.log", str(self._config))
+
+    # ------------------------------------------------------------ fetch / configure
+
+    def fetch(self) -> None:
+        """Copy S3Proxy and its runtime dependencies from Maven Central, once."""
+        target = libs_dir()
+        if any(target.glob("s3proxy-*.jar")):
+            return
+        target.mkdir(parents=True, exist_ok=True)
+        maven(POM, "dependency:copy-dependencies", "-DincludeScope=runtime", f"-DoutputDirectory={target}")
+
+    def _write_config(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._config.write_text("\n".join([
+            f"s3proxy.endpoint={self.endpoint}",
+            "s3proxy.authorization=aws-v2-or-v4",
+            f"s3proxy.identity={ACCESS_KEY}",
+            f"s3proxy.credential={SECRET_KEY}",
+            f"jclouds.provider={self.provider}",
+            f"jclouds.identity={ACCESS_KEY}",
+            f"jclouds.credential={SECRET_KEY}",
+            f"jclouds.filesystem.basedir={self.data_dir}",
+            "",
+        ]))
+        # S3Proxy's jar ships no logback.xml, and logback's default is DEBUG for everything
+        (self.home / "logback.xml").write_text(
+            '<configuration>\n'
+            '  <appender name="OUT" class="ch.qos.logback.core.ConsoleAppender">\n'
+            '    <encoder><pattern>%d %-5level %logger{30} - %msg%n</pattern></encoder>\n'
+            '  </appender>\n'
+            '  <root level="WARN"><appender-ref ref="OUT"/></root>\n'
+            '</configuration>\n')
+
+    # ------------------------------------------------------------ lifecycle
+
+    def running(self) -> bool:
+        """Whether our S3Proxy process is alive (not a zombie, not a recycled pid) and accepts connections."""
+        return self.process.pid() is not None and port_open(self.host, self.port)
+
+    def start(self, timeout: float = 60.0) -> str:
+        """Start S3Proxy if it is not running, wait until it answers S3 requests, ensure the bucket; the endpoint URL."""
+        if self.process.pid() is None:
+            if port_open(self.host, self.port):
+                raise ServiceError(f"port {self.port} is taken by another process; set CADENZA_S3PROXY_PORT")
+            self.fetch()
+            self._write_config()
+            java = find_java(17, "CADENZA_S3PROXY_JAVA")
+            cmd = [str(java), f"-Xmx{self.heap}", "-XX:+UseSerialGC", "-Djava.awt.headless=true",
+                   f"-Dlogback.configurationFile={self.home / 'logback.xml'}",
+                   "-cp", f"{libs_dir()}/*", "org.gaul.s3proxy.Main", "--properties", str(self._config)]
+            process = self.process.launch(cmd, cwd=self.home)
+            try:
+                self._wait_ready(timeout, process)
+            except ServiceError:
+                self.stop()
+                raise
+        else:
+            self._wait_ready(timeout)
+        self.ensure_bucket(self.bucket)
+        return self.endpoint
+
+    def client(self):
+        """A boto3 S3 client for this server with the local credentials (the artifact store's own settings)."""
+        from storage.s3 import S3ArtifactStore, S3Settings
+
+        return S3ArtifactStore(S3Settings(endpoint=self.endpoint, bucket=self.bucket)).client
+
+    def ensure_bucket(self, bucket: str) -> None:
+        """Create ``bucket`` unless it exists."""
+        from botocore.exceptions import ClientError
+
+        client = self.client()
+        try:
+            client.head_bucket(Bucket=bucket)
+        except ClientError:
+            client.create_bucket(Bucket=bucket)
+
+    def _wait_ready(self, timeout: float, process=None) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        last: object = "no answer"
+        while time.monotonic() < deadline:
+            if process is not None and process.poll() is not None:
+                raise ServiceError(f"S3Proxy exited with {process.returncode}; see {self.process.log_file}:\n"
+                                   f"{self.process.tail()}")
+            try:
+                # any S3 answer proves the handler is up; unsigned requests get 403 AccessDenied
+                response = httpx.get(self.endpoint + "/", timeout=2)
+                if response.status_code in (200, 403):
+                    return
+                last = f"HTTP {response.status_code}"
+            except httpx.HTTPError as exc:
+                last = exc
+            time.sleep(0.3)
+        raise ServiceError(f"S3Proxy did not answer within {timeout:.0f}s ({last}); see {self.process.log_file}")
+
+    def stop(self) -> bool:
+        return self.process.stop()
+
+    def reset(self) -> None:
+        """Stop and delete every stored object."""
+        import shutil
+
+        self.stop()
+        shutil.rmtree(self.home, ignore_errors=True)

@@ -1,0 +1,1 @@
+"""Artifact storage adapters: where the large outputs (MIDI, audio) of a composition are kept."""
