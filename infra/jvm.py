@@ -145,3 +145,26 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:  # not our child: its parent reaps it
         pass
+
+
+def wait_http(service: JavaProcess, url: str, ok: tuple[int, ...], timeout: float,
+              process: subprocess.Popen | None = None) -> None:
+    """Poll ``url`` until it answers one of the ``ok`` statuses; ServiceError with the log's tail if the
+    process exits first or the time runs out."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    last: object = "no answer"
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise ServiceError(f"{service.name} exited with {process.returncode}; see {service.log_file}:\n"
+                               f"{service.tail()}")
+        try:
+            response = httpx.get(url, timeout=2)
+            if response.status_code in ok:
+                return
+            last = f"HTTP {response.status_code}"
+        except httpx.HTTPError as exc:
+            last = exc
+        time.sleep(0.3)
+    raise ServiceError(f"{service.name} did not answer {url} within {timeout:.0f}s ({last}); see {service.log_file}")

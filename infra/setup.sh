@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up a fresh Debian machine for Cadenza: Debian packages (when root), the .venv, the Kafka and S3Proxy jars.
+# Set up a fresh Debian machine for Cadenza: Debian packages (when root), the .venv, the Kafka, S3Proxy and
+# Apicurio Registry jars.
 # Idempotent; `make setup` runs it when pyproject.toml or infra/apt-packages.txt changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,4 +35,6 @@ echo "setup: fetching the Kafka broker from Maven Central (cached in .cache/kafk
 .venv/bin/python -c "from infra.kafka.broker import LocalBroker; LocalBroker().fetch()"
 echo "setup: fetching S3Proxy from Maven Central (cached in .cache/s3proxy)"
 .venv/bin/python -c "from infra.s3proxy.server import LocalS3Proxy; LocalS3Proxy().fetch()"
+echo "setup: fetching Apicurio Registry from Maven Central (cached in .cache/registry)"
+.venv/bin/python -c "from infra.registry.server import LocalRegistry; LocalRegistry().fetch()"
 echo "setup: done"

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.jvm import JavaProcess, ServiceError, cache_dir, find_java, maven
+from infra.jvm import JavaProcess, ServiceError, cache_dir, find_java, maven, wait_http
 from infra.net import port_open
 from infra.settings import run_dir
 
@@ -135,24 +135,8 @@ class LocalS3Proxy:
             client.create_bucket(Bucket=bucket)
 
     def _wait_ready(self, timeout: float, process=None) -> None:
-        import httpx
-
-        deadline = time.monotonic() + timeout
-        last: object = "no answer"
-        while time.monotonic() < deadline:
-            if process is not None and process.poll() is not None:
-                raise ServiceError(f"S3Proxy exited with {process.returncode}; see {self.process.log_file}:\n"
-                                   f"{self.process.tail()}")
-            try:
-                # any S3 answer proves the handler is up; unsigned requests get 403 AccessDenied
-                response = httpx.get(self.endpoint + "/", timeout=2)
-                if response.status_code in (200, 403):
-                    return
-                last = f"HTTP {response.status_code}"
-            except httpx.HTTPError as exc:
-                last = exc
-            time.sleep(0.3)
-        raise ServiceError(f"S3Proxy did not answer within {timeout:.0f}s ({last}); see {self.process.log_file}")
+        # any S3 answer proves the handler is up; an unsigned request gets 403 AccessDenied
+        wait_http(self.process, self.endpoint + "/", (200, 403), timeout, process)
 
     def stop(self) -> bool:
         return self.process.stop()
