@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infra.jvm import JavaProcess, ServiceError, cache_dir, find_java, maven, wait_http
-from infra.net import port_open
+from infra.net import port_open, wait_closed
 from infra.settings import run_dir
 
 POM = Path(__file__).with_name("pom.xml")
@@ -98,7 +98,7 @@ class LocalRegistry:
         if self.process.pid() is not None:
             self._wait_ready(timeout)
             return self.url
-        if port_open(self.host, self.port):
+        if not wait_closed(self.host, self.port):
             raise ServiceError(f"port {self.port} is taken by another process; set CADENZA_REGISTRY_PORT")
         self.fetch()
         (self.home / "data").mkdir(parents=True, exist_ok=True)

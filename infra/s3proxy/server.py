@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infra.jvm import JavaProcess, ServiceError, cache_dir, find_java, maven, wait_http
-from infra.net import port_open
+from infra.net import port_open, wait_closed
 from infra.settings import run_dir
 
 POM = Path(__file__).with_name("pom.xml")
@@ -99,7 +99,7 @@ class LocalS3Proxy:
     def start(self, timeout: float = 60.0) -> str:
         """Start S3Proxy if it is not running, wait until it answers S3 requests, ensure the bucket; the endpoint URL."""
         if self.process.pid() is None:
-            if port_open(self.host, self.port):
+            if not wait_closed(self.host, self.port):
                 raise ServiceError(f"port {self.port} is taken by another process; set CADENZA_S3PROXY_PORT")
             self.fetch()
             self._write_config()
