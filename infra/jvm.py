@@ -3,8 +3,9 @@ new enough, and one background process with a pid file that cannot be fooled.
 
 A pid file alone lies twice: the process may have died and its pid been reused by something else,
 or it may have died as our child and linger as a zombie (``os.kill(pid, 0)`` succeeds on both).
-:class:`JavaProcess` therefore reads ``/proc/<pid>/stat`` (state not Z/X) and ``/proc/<pid>/cmdline``
-(it must still name the service's own marker, e.g. its config file) before calling a process ours.
+:class:`JavaProcess` therefore reads ``/proc/<pid>/task/*/stat`` (some thread not Z/X) and that
+thread's ``cmdline`` (it must still name the service's own marker, e.g. its config file) before
+calling a process ours.
 """
 
 from __future__ import annotations
@@ -109,12 +110,15 @@ class JavaProcess:
             self.pid_file.unlink(missing_ok=True)
             return False
         os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while _is_service(pid, self.marker):
+        deadline, killed = time.monotonic() + timeout, False
+        while _state_of(pid, self.marker) is not None:  # until every thread is gone, sockets closed
             if time.monotonic() > deadline:
-                os.kill(pid, signal.SIGKILL)
-                deadline = time.monotonic() + 10
-            time.sleep(0.2)
+                if killed:
+                    raise ServiceError(f"{self.name} (pid {pid}) did not exit after SIGKILL")
+                if _is_service(pid, self.marker):
+                    os.kill(pid, signal.SIGKILL)
+                deadline, killed = time.monotonic() + 30, True
+            time.sleep(0.1)
         self.pid_file.unlink(missing_ok=True)
         return True
 
@@ -126,18 +130,40 @@ class JavaProcess:
 
 
 def _is_service(pid: int, marker: str) -> bool:
-    """Whether ``pid`` runs (not a zombie) a command line containing ``marker``; reaps it if it is our zombie."""
+    return _state_of(pid, marker) == "ours"
+
+
+def _state_of(pid: int, marker: str) -> str | None:
+    """``"ours"`` if process ``pid`` has a live thread running a command line that contains ``marker``,
+    ``"exiting"`` if its only live threads have already let go of their memory (and so of their
+    command line) on the way out, None if it is gone, a zombie (reaped here if it is our child) or
+    another program.
+
+    A JVM's main thread can be a zombie while other threads still run, sockets open, so every
+    thread is looked at.
+    """
     proc = Path("/proc") / str(pid)
     try:
-        stat = (proc / "stat").read_text()
-        cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        tasks = sorted(os.listdir(proc / "task"), key=lambda tid: tid != str(pid))  # the leader first
     except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return False
-    state = stat.rsplit(")", 1)[-1].split()[0]  # the comm field in parentheses may itself hold spaces
-    if state in ("Z", "X", "x"):
-        _reap(pid)
-        return False
-    return marker in cmdline
+        return None
+    exiting = False
+    for tid in tasks:
+        try:
+            stat = (proc / "task" / tid / "stat").read_text()
+            if stat.rsplit(")", 1)[-1].split()[0] in ("Z", "X", "x"):  # comm, in parentheses, may hold spaces
+                continue
+            cmdline = (proc / "task" / tid / "cmdline").read_bytes()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        if not cmdline:
+            exiting = True
+            continue
+        return "ours" if marker in cmdline.replace(b"\0", b" ").decode(errors="replace") else None
+    if exiting:
+        return "exiting"
+    _reap(pid)
+    return None
 
 
 def _reap(pid: int) -> None:

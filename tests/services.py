@@ -68,19 +68,23 @@ def group_id() -> str:
     return f"test-{uuid.uuid4().hex[:10]}"
 
 
+def _own_service(service) -> Iterator[str]:
+    """Start one of the project's own servers for the session (unless it runs already) and stop it after."""
+    was_running = service.running()
+    yield service.start()
+    if not was_running and not os.environ.get("CADENZA_KEEP_SERVICES"):
+        service.stop()
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
-    """The real S3 server: the project's own S3Proxy (started once, stopped at the end), or CADENZA_S3_ENDPOINT."""
+    """The real S3 server: the project's own S3Proxy, or CADENZA_S3_ENDPOINT."""
     if os.environ.get("CADENZA_S3_ENDPOINT"):
         yield os.environ["CADENZA_S3_ENDPOINT"]
         return
     from infra.s3proxy.server import LocalS3Proxy
 
-    proxy = LocalS3Proxy()
-    was_running = proxy.running()
-    yield proxy.start()
-    if not was_running and not os.environ.get("CADENZA_KEEP_SERVICES"):
-        proxy.stop()
+    yield from _own_service(LocalS3Proxy())
 
 
 @pytest.fixture(scope="session")
@@ -91,8 +95,4 @@ def registry_url() -> Iterator[str]:
         return
     from infra.registry.server import LocalRegistry
 
-    registry = LocalRegistry()
-    was_running = registry.running()
-    yield registry.start()
-    if not was_running and not os.environ.get("CADENZA_KEEP_SERVICES"):
-        registry.stop()
+    yield from _own_service(LocalRegistry())
