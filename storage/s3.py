@@ -18,7 +18,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from composition.models import Artifact
-from infra.s3proxy.server import ACCESS_KEY, DEFAULT_BUCKET, REGION, SECRET_KEY
+from infra.s3proxy.server import ACCESS_KEY, DEFAULT_BUCKET, REGION, SECRET_KEY, LocalS3Proxy
 from storage.interface import ArtifactAddress, ArtifactNotFound, ArtifactStoreError, address_of, parse_uri
 
 MAX_PRESIGN_S = 7 * 24 * 3600  # SigV4 pre-signed URLs live at most a week
@@ -27,16 +27,23 @@ _PREFIX = re.compile(r"^([A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*)?$")
 
 
 class S3Settings(BaseSettings):
-    """Where artifacts go; the defaults are the project's own S3Proxy (infra/s3proxy/server.py)."""
+    """Where artifacts go; the defaults are the project's own S3Proxy (infra/s3proxy/server.py, on
+    CADENZA_S3PROXY_PORT). CADENZA_S3_ENDPOINT names another S3-compatible server; set it empty for
+    AWS itself (boto3 then finds the region's endpoint, and the credentials too if the keys are empty)."""
 
     model_config = SettingsConfigDict(env_prefix="CADENZA_S3_", extra="ignore")
 
     bucket: str = DEFAULT_BUCKET
     prefix: str = Field(default="artifacts", description="key prefix inside the bucket, no leading/trailing '/'")
-    endpoint: str | None = Field(default="http://127.0.0.1:29000", description="None: AWS's own endpoint")
+    endpoint: str | None = Field(default_factory=lambda: LocalS3Proxy().endpoint, description="None: AWS's own endpoint")
     region: str = REGION
     access_key: str | None = ACCESS_KEY  # None: boto3's default credential chain (env, profile, instance role)
     secret_key: SecretStr | None = SecretStr(SECRET_KEY)
+
+    @field_validator("endpoint", "access_key", "secret_key", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("bucket")
     @classmethod
