@@ -8,7 +8,7 @@ STAMP := $(VENV)/.setup-done
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml infra/apt-packages.txt infra/setup.sh infra/kafka/pom.xml
+$(STAMP): pyproject.toml infra/apt-packages.txt infra/setup.sh infra/kafka/pom.xml infra/s3proxy/pom.xml infra/registry/pom.xml
 	bash infra/setup.sh
 	touch $(STAMP)
 

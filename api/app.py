@@ -22,7 +22,7 @@ from api.ratelimit import RateLimiter
 from api.settings import ApiSettings
 from infra.database import make_engine, make_session_factory
 from service.commands import Commands
-from storage import StoreConfig, open_store
+from storage import open_store
 from tenancy.keys import KeyVerifier
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -66,7 +66,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                                   in_flight_retry_after_s=settings.in_flight_retry_after_s)
     app.state.keys = KeyVerifier(app.state.sessions, settings.key_cache_s)
     app.state.limiter = RateLimiter()
-    app.state.store = open_store(StoreConfig(root=settings.artifact_dir))
+    app.state.store = open_store(settings.store_config)
     app.state.kafka_admin = LazyAdmin(settings.bootstrap_servers)
     problems.install(app)
     for module in (routes_compositions, routes_events, routes_artifacts, routes_health):

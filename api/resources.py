@@ -13,7 +13,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from composition.models import GENRES, MAX_GENRES, MOOD_LABELS, VOICES, Arousal, CompositionRequest, Valence, Weight
+from composition.models import (
+    GENRES,
+    MAX_GENRES,
+    MOOD_LABELS,
+    VOICES,
+    Arousal,
+    CompositionRequest,
+    Valence,
+    Weight,
+)
 
 GenreName = Literal[GENRES]  # type: ignore[valid-type]
 MoodLabel = Literal[tuple(MOOD_LABELS)]  # type: ignore[valid-type]

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-from composition.errors import InvalidInput
+from composition.errors import InvalidInput, TransientError
 from composition.models import Artifact
 
 _URI = re.compile(r"^cas://(?P<namespace>[A-Za-z0-9._-]+)/(?P<sha>[0-9a-f]{64})/(?P<name>[A-Za-z0-9._-]+)$")
@@ -23,6 +23,10 @@ _SAFE = re.compile(r"^[A-Za-z0-9._-]+$")
 
 class ArtifactNotFound(LookupError):
     """The URI names no stored artifact (never written, or deleted by a compensation)."""
+
+
+class ArtifactStoreError(TransientError):
+    """The store could not be reached, refused a request, or holds an object that fails verification."""
 
 
 @dataclass(frozen=True)
@@ -40,8 +44,8 @@ class ArtifactAddress:
 
 def address_of(uri: str) -> ArtifactAddress:
     """Parse ``cas://namespace/sha256/name``; anything else is InvalidInput naming the URI."""
-    match = _URI.match(uri)
-    if not match:
+    match = _URI.match(uri) if isinstance(uri, str) else None
+    if not match or match["namespace"] in (".", "..") or match["name"] in (".", ".."):
         raise InvalidInput(f"not an artifact URI: {uri!r}", field="uri", reason="bad_artifact_uri")
     return ArtifactAddress(match["namespace"], match["sha"], match["name"])
 
@@ -49,7 +53,7 @@ def address_of(uri: str) -> ArtifactAddress:
 def address_for(namespace: str, name: str, data: bytes) -> ArtifactAddress:
     """Where ``data`` stored as ``name`` in ``namespace`` lives; names are checked here, once for every store."""
     for label, value in (("namespace", namespace), ("name", name)):
-        if not _SAFE.match(value):
+        if not isinstance(value, str) or not _SAFE.match(value) or value in (".", ".."):
             raise InvalidInput(f"artifact {label} {value!r} may only hold letters, digits, '.', '_' and '-'",
                                field=label, reason="bad_artifact_name")
     return ArtifactAddress(namespace, hashlib.sha256(data).hexdigest(), name)
@@ -65,7 +69,8 @@ class ArtifactStore(Protocol):
         ...
 
     def get_range(self, uri: str, start: int, end: int) -> bytes:
-        """Bytes ``start`` to ``end`` inclusive (as in an HTTP Range); ArtifactNotFound if absent."""
+        """Bytes ``start`` to ``end`` inclusive (as in an HTTP Range; an ``end`` past the size is cut to it).
+        InvalidInput unless 0 <= start <= end and start is inside the artifact; ArtifactNotFound if absent."""
         ...
 
     def size(self, uri: str) -> int:

@@ -13,12 +13,16 @@ services (the project then neither starts nor stops them).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from infra.topics import Topics
+
+if TYPE_CHECKING:
+    from storage import StoreConfig
+    from storage.s3 import S3Config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,6 +62,23 @@ class ServiceSettings(BaseSettings):
     replication_factor: int = env("CADENZA_REPLICATION_FACTOR", 1, ge=1, le=16)
     artifact_dir: Path | None = env("CADENZA_ARTIFACT_DIR", None)
     """Where the local artifact store keeps its files; default: ``<run dir>/artifacts``."""
+    artifact_store: Literal["local", "s3"] = env("CADENZA_ARTIFACT_STORE", "local")
+    """``local``: a folder every process shares (one machine); ``s3``: S3-compatible object storage."""
+    s3_bucket: str = env("CADENZA_S3_BUCKET", "cadenza-artifacts")
+    s3_prefix: str = env("CADENZA_S3_PREFIX", "artifacts")
+    s3_endpoint: str | None = env("CADENZA_S3_ENDPOINT", None)
+    """An S3-compatible server's URL; unset: the project's own S3Proxy; empty: AWS's own endpoint."""
+    s3_region: str = env("CADENZA_S3_REGION", "us-east-1")
+    s3_access_key: str | None = env("CADENZA_S3_ACCESS_KEY", "cadenza")
+    s3_secret_key: SecretStr | None = env("CADENZA_S3_SECRET_KEY", SecretStr("cadenza-local-secret"))
+    """The local S3Proxy's fixed credential by default (not a secret off this machine); empty: boto3's chain."""
+    s3proxy_port: int = env("CADENZA_S3PROXY_PORT", 29000, ge=1, le=65535)
+    registry_port: int = env("CADENZA_REGISTRY_PORT", 29081, ge=1, le=65535)
+    registry_persistent: bool = env("CADENZA_REGISTRY_PERSISTENT", False)
+    """Keep the local registry's schemas (and so their ids) across restarts, in a file under the run dir."""
+    registry_java: Path | None = env("CADENZA_REGISTRY_JAVA", None)
+    """A Java 21+ binary for the registry; default: the newest JDK found."""
+    java_home: Path | None = env("JAVA_HOME", None)
 
     @field_validator("kafka_bootstrap_servers")
     @classmethod
@@ -84,6 +105,8 @@ class ServiceSettings(BaseSettings):
     def _folders_under_run_dir(self) -> "ServiceSettings":
         if self.artifact_dir is None:
             self.artifact_dir = self.run_dir / "artifacts"
+        if self.artifact_store == "s3":
+            self.s3  # noqa: B018 - fails at start, naming the variable, if the S3 settings are bad
         return self
 
     @property
@@ -106,6 +129,22 @@ class ServiceSettings(BaseSettings):
         return value.replace("postgresql://", "postgresql+psycopg2://", 1) if value.startswith("postgresql://") else value
 
     @property
+    def s3(self) -> S3Config:
+        from storage.s3 import S3Config
+
+        endpoint = f"http://127.0.0.1:{self.s3proxy_port}" if self.s3_endpoint is None else (self.s3_endpoint or None)
+        return S3Config(bucket=self.s3_bucket, prefix=self.s3_prefix, endpoint=endpoint, region=self.s3_region,
+                        access_key=self.s3_access_key or None, secret_key=self.s3_secret_key or None)
+
+    @property
+    def store_config(self) -> StoreConfig:
+        """What any process needs to open the artifact store (it pickles, for a process pool)."""
+        from storage import StoreConfig
+
+        return StoreConfig(kind=self.artifact_store, root=self.artifact_dir,
+                           s3=self.s3 if self.artifact_store == "s3" else None)
+
+    @property
     def topics(self) -> Topics:
         return Topics(self.topic_prefix, self.partitions, self.replication_factor)
 
@@ -118,7 +157,8 @@ class ServiceSettings(BaseSettings):
                   "DATABASE_URL": self.database_url, "CADENZA_TOPIC_PREFIX": self.topic_prefix,
                   "CADENZA_PARTITIONS": str(self.partitions),
                   "CADENZA_REPLICATION_FACTOR": str(self.replication_factor),
-                  "CADENZA_ARTIFACT_DIR": str(self.artifact_dir)}
+                  "CADENZA_ARTIFACT_DIR": str(self.artifact_dir), "CADENZA_ARTIFACT_STORE": self.artifact_store,
+                  "CADENZA_S3PROXY_PORT": str(self.s3proxy_port), "CADENZA_REGISTRY_PORT": str(self.registry_port)}
         if self.pg_bin is not None:
             values["CADENZA_PG_BIN"] = str(self.pg_bin)
         return values

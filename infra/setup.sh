@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Set up a fresh Debian machine for Cadenza: Debian packages (when root), the .venv, the Kafka jars.
+# Set up a fresh Debian machine for Cadenza: Debian packages (when root), the .venv, the Kafka, S3Proxy and
+# Apicurio Registry jars.
 # Idempotent; `make setup` runs it when pyproject.toml or infra/apt-packages.txt changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,5 +32,9 @@ echo "setup: installing Python dependencies"
 .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
 
 echo "setup: fetching the Kafka broker from Maven Central (cached in .cache/kafka)"
-.venv/bin/python -c "from infra.kafka.broker import LocalBroker; LocalBroker().fetch()"
+.venv/bin/python -c "from infra.kafka.broker import LocalBroker; from infra.settings import ServiceSettings; LocalBroker.from_settings(ServiceSettings()).fetch()"
+echo "setup: fetching S3Proxy from Maven Central (cached in .cache/s3proxy)"
+.venv/bin/python -c "from infra.s3proxy.server import LocalS3Proxy; from infra.settings import ServiceSettings; LocalS3Proxy.from_settings(ServiceSettings()).fetch()"
+echo "setup: fetching Apicurio Registry from Maven Central (cached in .cache/registry)"
+.venv/bin/python -c "from infra.registry.server import LocalRegistry; from infra.settings import ServiceSettings; LocalRegistry.from_settings(ServiceSettings()).fetch()"
 echo "setup: done"

@@ -30,6 +30,8 @@ class SerdeReason(StrEnum):
     """The body decoded but does not validate into the pydantic model (the domain's rules)."""
     UNENCODABLE = "unencodable"
     """An event could not be encoded (unknown type, naive datetime, value outside the Avro type)."""
+    UNKNOWN_SCHEMA_ID = "unknown_schema_id"
+    """Confluent wire format: the registry has no schema with the header's id, or it is no event's schema."""
 
 
 class SerdeError(CadenzaError):
@@ -49,5 +51,29 @@ class SerdeError(CadenzaError):
         return (_rebuild, (self.reason.value, self.message, self.event_type))
 
 
+class SchemaRegistryError(CadenzaError):
+    """The schema registry refused a request (e.g. an incompatible schema, 409) or could not be reached.
+
+    Not a SerdeError on purpose: a registry that is down says nothing about the message, so a
+    consumer retries instead of dead-lettering. ``status`` is the HTTP status, None if unreachable.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        self.status = status
+        super().__init__(message)
+
+    @property
+    def transient(self) -> bool:
+        """Worth retrying: unreachable, or the registry's own failure (5xx)."""
+        return self.status is None or self.status >= 500
+
+    def __reduce__(self):  # picklable despite the keyword argument
+        return (_rebuild_registry_error, (str(self), self.status))
+
+
 def _rebuild(reason: str, message: str, event_type: str | None) -> SerdeError:
     return SerdeError(reason, message, event_type=event_type)
+
+
+def _rebuild_registry_error(message: str, status: int | None) -> SchemaRegistryError:
+    return SchemaRegistryError(message, status=status)

@@ -39,6 +39,16 @@ def encode(event: Envelope) -> bytes:
     Raises SerdeError(``unencodable``) if the event has no schema or holds a value the schema
     cannot carry (a naive datetime, an int beyond Avro's ``long``, a string that is not UTF-8).
     """
+    entry, body = encode_body(event)
+    return MAGIC + entry.fingerprint + body
+
+
+def encode_body(event: Envelope) -> tuple[catalog.SchemaEntry, bytes]:
+    """The current schema of ``event``'s type and the Avro binary body written with it, no header.
+
+    The part every wire format shares (single-object here, Confluent's in schemas/registry.py).
+    Raises SerdeError(``unencodable``) as :func:`encode` does.
+    """
     event_type = type(event).__name__
     try:
         entry = catalog.schema_entry(event_type)
@@ -52,7 +62,7 @@ def encode(event: Envelope) -> bytes:
         schemaless_writer(body, entry.parsed, record)
     except Exception as exc:  # fastavro raises ValueError/TypeError/ValidationError/OverflowError
         raise SerdeError(SerdeReason.UNENCODABLE, f"{event_type}: {exc}", event_type=event_type) from exc
-    return MAGIC + entry.fingerprint + body.getvalue()
+    return entry, body.getvalue()
 
 
 def writer_entry(data: bytes | None) -> catalog.SchemaEntry:
@@ -90,7 +100,15 @@ def decode(data: bytes, reader: type[Envelope] | None = None) -> Envelope:
     Raises SerdeError with reason ``truncated``, ``bad_magic``, ``unknown_fingerprint``,
     ``unexpected_type``, ``corrupt_body`` or ``invalid_record``.
     """
-    writer = writer_entry(data)
+    return decode_body(writer_entry(data), memoryview(data)[HEADER_SIZE:], reader)
+
+
+def decode_body(writer: catalog.SchemaEntry, body: bytes | memoryview, reader: type[Envelope] | None = None) -> Envelope:
+    """The event in an Avro binary ``body`` written with ``writer``'s schema, resolved to the current one.
+
+    The part every wire format shares once its header has named the writer's schema. Raises
+    SerdeError with reason ``unexpected_type``, ``corrupt_body`` or ``invalid_record``.
+    """
     event_type = writer.type_name
     if reader is not None and reader.__name__ != event_type:
         raise SerdeError(
@@ -98,13 +116,13 @@ def decode(data: bytes, reader: type[Envelope] | None = None) -> Envelope:
         )
     model_type = EVENT_TYPES[event_type]
     current = catalog.schema_entry(event_type)
-    body = BytesIO(bytes(data[HEADER_SIZE:]))
+    stream = BytesIO(bytes(body))
     try:
         resolve_to = None if writer.fingerprint == current.fingerprint else current.parsed
-        record = schemaless_reader(body, writer.parsed, resolve_to)
+        record = schemaless_reader(stream, writer.parsed, resolve_to)
     except Exception as exc:  # garbage bytes surface as EOFError, ValueError, IndexError, UnicodeDecodeError...
         raise SerdeError(SerdeReason.CORRUPT_BODY, f"{event_type}: {exc!r}", event_type=event_type) from exc
-    trailing = len(data) - HEADER_SIZE - body.tell()
+    trailing = len(body) - stream.tell()
     if trailing:
         raise SerdeError(SerdeReason.CORRUPT_BODY, f"{event_type}: {trailing} bytes after the body", event_type=event_type)
     try:

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 from composition.artifacts import ArtifactNotFound, address_for, address_of
+from composition.errors import InvalidInput
 from composition.models import Artifact
 
 
@@ -44,10 +45,15 @@ class LocalArtifactStore:
             raise ArtifactNotFound(uri) from None
 
     def get_range(self, uri: str, start: int, end: int) -> bytes:
+        if start < 0 or end < start:
+            raise InvalidInput(f"range {start}-{end}: need 0 <= start <= end (inclusive byte positions)", field="range")
         try:
             with open(self.path(uri), "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                if start >= size:
+                    raise InvalidInput(f"range {start}-{end}: starts past the end of {uri} ({size} bytes)", field="range")
                 handle.seek(start)
-                return handle.read(max(0, end - start + 1))
+                return handle.read(min(end, size - 1) - start + 1)
         except FileNotFoundError:
             raise ArtifactNotFound(uri) from None
 

@@ -73,3 +73,33 @@ def group_id() -> str:
 def topics(topic_prefix: str) -> Topics:
     """The declared topics under this test's fresh prefix."""
     return Topics(topic_prefix)
+
+
+def _own_service(service) -> Iterator[str]:
+    """Start one of the project's own servers for the session (unless it runs already) and stop it after."""
+    was_running = service.running()
+    yield service.start()
+    if not was_running and not os.environ.get("CADENZA_KEEP_SERVICES"):
+        service.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """The real S3 server: the project's own S3Proxy, or CADENZA_S3_ENDPOINT."""
+    if os.environ.get("CADENZA_S3_ENDPOINT"):
+        yield os.environ["CADENZA_S3_ENDPOINT"]
+        return
+    from infra.s3proxy.server import LocalS3Proxy
+
+    yield from _own_service(LocalS3Proxy.from_settings(ServiceSettings()))
+
+
+@pytest.fixture(scope="session")
+def registry_url() -> Iterator[str]:
+    """The real schema registry's Confluent-compatible API: our own Apicurio, or CADENZA_SCHEMA_REGISTRY_URL."""
+    if os.environ.get("CADENZA_SCHEMA_REGISTRY_URL"):
+        yield os.environ["CADENZA_SCHEMA_REGISTRY_URL"]
+        return
+    from infra.registry.server import LocalRegistry
+
+    yield from _own_service(LocalRegistry.from_settings(ServiceSettings()))

@@ -9,7 +9,6 @@ import faust
 
 from composition.models import StageName
 from infra.topics import COMPENSATIONS
-from storage import StoreConfig
 from stream_processors.faust_app import make_app, table
 from stream_processors.inbox import RAW, Inbox
 from stream_processors.policy_follower import PolicyFollower
@@ -28,7 +27,7 @@ def build(stages: Iterable[StageName], settings: StageWorkerSettings) -> faust.A
     topics = settings.topics
     process = process_name(stages)
     app = make_app(f"cadenza-{process}", settings)
-    runner = PoolRunner(settings.providers, settings.engine_config, StoreConfig(root=settings.artifact_dir),
+    runner = PoolRunner(settings.providers, settings.engine_config, settings.store_config,
                         settings.pool_size)
     follower = PolicyFollower(settings.bootstrap_servers, topics, process) if StageName.PLAN in stages else None
     handler = StageHandler(stages, runner, topics, table(app, "stage-attempts-done", settings),
