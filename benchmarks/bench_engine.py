@@ -36,11 +36,10 @@ def main() -> None:
     from music.offline import compose_offline
     from music.registry import default_registry
     from music.render import soundfont_path
-    from music.router import ProviderRouter
     from storage.local import LocalArtifactStore
 
     soundfont = Path(args.soundfont) if args.soundfont else None
-    router = ProviderRouter(default_registry(EngineConfig(soundfont=soundfont)))
+    registry = default_registry(EngineConfig(soundfont=soundfont))
 
     imports = time.perf_counter() - started
     request = CompositionRequest(
@@ -50,7 +49,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as folder:
         began = time.perf_counter()
-        song = compose_offline(request, Path(folder) / "song", LocalArtifactStore(Path(folder) / "store"), router)
+        song = compose_offline(request, Path(folder) / "song", LocalArtifactStore(Path(folder) / "store"), registry)
         total = time.perf_counter() - began
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     m = song.context.master.metrics

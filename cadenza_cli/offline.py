@@ -27,14 +27,13 @@ def compose_here(request: CompositionRequest, out: Path) -> None:
     from music.errors import StageError
     from music.offline import compose_offline
     from music.registry import default_registry
-    from music.router import ProviderRouter
     from storage.local import LocalArtifactStore
 
     settings = OfflineSettings()
-    router = ProviderRouter(default_registry(EngineConfig(soundfont=settings.soundfont)))
+    registry = default_registry(EngineConfig(soundfont=settings.soundfont))
     try:
         with tempfile.TemporaryDirectory(prefix="cadenza-offline-") as scratch:
-            song = compose_offline(request, out, LocalArtifactStore(scratch), router)
+            song = compose_offline(request, out, LocalArtifactStore(scratch), registry)
     except StageError as exc:
         typer.echo(f"composition failed: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -63,6 +63,32 @@ class CompositionRequested(Envelope):
 
 class CancelRequested(Envelope):
     reason: str = "cancelled by user"
+    revision: int = Field(default=0, ge=0)  # the run to cancel: 0 the composition itself, n its revision n
+
+
+class RevisionRequested(Envelope):
+    """A revision of a finished composition was accepted: ``stage`` and what depends on it run again
+    with ``request`` (the composition's request with the user's changes); the rest is kept."""
+
+    revision: int = Field(ge=1)
+    stage: StageName
+    request: CompositionRequest
+    changes: list[str] = Field(default_factory=list)  # the request fields the user changed
+
+
+class StageArtifacts(Frozen):
+    """The artifacts one stage stored (what its compensation deletes)."""
+
+    stage: StageName
+    artifacts: list[Artifact]
+
+
+class RevisionDeleteRequested(Envelope):
+    """Delete an earlier revision's own artifacts (never the current revision's, nor ones it still uses)."""
+
+    revision: int = Field(ge=0)
+    artifacts: list[StageArtifacts] = Field(default_factory=list)
+
 
 
 class StageCompleted(Envelope):
@@ -89,6 +115,7 @@ class StageCompensated(Envelope):
 
     stage: StageName
     deleted_artifacts: list[str] = Field(default_factory=list)  # URIs
+    revision: int = Field(default=0, ge=0)  # the run whose compensation this answers (as requested)
 
 
 # ---------------------------------------------------------------- from the saga to workers
@@ -100,8 +127,9 @@ class StageRequested(Envelope):
     stage: StageName
     attempt: int = Field(ge=1)
     deadline_at: Instant
-    provider_hint: str | None = None  # the provider the router should use (fallback chain position)
+    provider_hint: str | None = None  # the provider to run (the saga's choice from the stage's chain)
     context: CompositionContext
+    revision: int = Field(default=0, ge=0)  # which run of the composition (artifacts are kept apart per run)
 
 
 class CompensationRequested(Envelope):
@@ -110,11 +138,14 @@ class CompensationRequested(Envelope):
     stage: StageName
     reason: str
     artifacts: list[Artifact] = Field(default_factory=list)
+    revision: int = Field(default=0, ge=0)  # the run whose artifacts these are
 
 
 # ---------------------------------------------------------------- the public stream
 
-StageStatus = Literal["pending", "running", "retrying", "completed", "failed", "compensating", "compensated", "skipped"]
+StageStatus = Literal["pending", "running", "retrying", "completed", "failed", "compensating", "compensated", "skipped",
+                      "kept"]
+"""``kept``: a revision carries the stage's section over unchanged (it does not run)."""
 
 
 class StageProgress(Frozen):
@@ -130,11 +161,14 @@ class CompositionProgressed(Envelope):
     stage: StageName
     status: StageStatus
     stages: list[StageProgress]
+    revision: int = Field(default=0, ge=0)
 
 
 class CompositionCompleted(Envelope):
     context: CompositionContext
     duration_ms: int = Field(ge=0)  # accepted to completed
+    revision: int = Field(default=0, ge=0)  # this revision is now the composition's current one
+    stages_run: list[StageName] = Field(default_factory=list)  # what this run executed (the rest was kept)
 
 
 class CompositionFailed(Envelope):
@@ -142,12 +176,20 @@ class CompositionFailed(Envelope):
     stage: StageName | None
     compensated: list[StageName]
     compensation_timed_out: bool = False
+    revision: int = Field(default=0, ge=0)  # a failed revision leaves the composition as it was
 
 
 class CompositionCancelled(Envelope):
     reason: str
     compensated: list[StageName]
     compensation_timed_out: bool = False
+    revision: int = Field(default=0, ge=0)
+
+
+class RevisionDeleted(Envelope):
+    """An earlier revision is gone: its own artifacts were asked to be deleted."""
+
+    revision: int = Field(ge=0)
 
 
 # ---------------------------------------------------------------- feedback
@@ -170,6 +212,9 @@ class PolicyUpdated(Envelope):
 Event = Union[
     CompositionRequested,
     CancelRequested,
+    RevisionRequested,
+    RevisionDeleteRequested,
+    RevisionDeleted,
     StageCompleted,
     StageFailed,
     StageCompensated,

@@ -91,6 +91,15 @@ VOICES: tuple[str, ...] = ("alto", "tenor")
 """Voice profiles the vocal stage can sing with."""
 
 
+class MixOptions(Frozen):
+    """How the master mixes the song: the vocal's level, reverb, brightness and the loudness target."""
+
+    vocal_db: float = Field(default=0.0, ge=-12.0, le=12.0, description="vocal level against the genre's, in dB")
+    reverb: float | None = Field(default=None, ge=0.0, le=1.0, description="reverb send 0..1 (null: the genre's)")
+    brightness: float = Field(default=0.0, ge=-1.0, le=1.0, description="-1 darker .. 1 brighter (a high shelf)")
+    lufs: float = Field(default=-14.0, ge=-24.0, le=-8.0, description="integrated loudness target")
+
+
 class CompositionRequest(Frozen):
     """What a user asks for. Validation here is the one source of the API's 4xx field errors."""
 
@@ -102,6 +111,16 @@ class CompositionRequest(Frozen):
     voice: str = "alto"
     instrumental: bool = False
     seed: Seed | None = None
+    mix: MixOptions | None = None
+    stage_seeds: dict[str, Seed] = Field(default_factory=dict)
+    """Seeds for single stages (a revision's ``seed`` change: that stage's choices anew, the rest as before)."""
+
+    @field_validator("stage_seeds")
+    @classmethod
+    def _stage_names(cls, value: dict[str, int]) -> dict[str, int]:
+        for name in value:
+            one_of(name, tuple(s.value for s in StageName), "stage")
+        return value
 
     @field_validator("voice")
     @classmethod

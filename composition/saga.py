@@ -6,9 +6,14 @@ state and publishes the outputs in one Kafka transaction. No I/O, no clock, no r
 an argument and the retry jitter is a hash, so a replay of the same inputs gives the same outputs
 (event ids included).
 
-Inputs: CompositionRequested, CancelRequested, StageCompleted, StageFailed, StageCompensated and
-:class:`~composition.saga_state.Tick`. Outputs: StageRequested and CompensationRequested commands and
-the public CompositionProgressed / Completed / Failed / Cancelled events.
+Inputs: CompositionRequested, RevisionRequested, CancelRequested, RevisionDeleteRequested,
+StageCompleted, StageFailed, StageCompensated and :class:`~composition.saga_state.Tick`. Outputs:
+StageRequested and CompensationRequested commands and the public CompositionProgressed / Completed /
+Failed / Cancelled / RevisionDeleted events (each with the run's revision number).
+
+Every run follows a declared workflow (``composition.pipeline``): ``compose`` for the composition
+itself, ``revise`` for a revision of a completed one (its chosen stage and everything downstream run
+again; the stages upstream are kept). The rules below are the same for every workflow.
 
 This module covers the forward path (start, dispatch, merge, retry, deadlines, fallback); the way
 back (compensation after a failure or a cancel) is in :mod:`composition.saga_compensation`.
@@ -23,13 +28,15 @@ from composition.events import (
     CancelRequested,
     CompositionRequested,
     Error,
+    RevisionDeleteRequested,
+    RevisionRequested,
     StageCompensated,
     StageCompleted,
     StageFailed,
 )
 from composition.models import CompositionContext, StageName
-from composition.pipeline import PIPELINE, ready_stages, spec_of, stages_for
-from composition.policy import DEFAULT_POLICY, SagaPolicy
+from composition.pipeline import COMPOSE, REVISE
+from composition.policy import FALL_BACK_AT_ONCE, SagaPolicy
 from composition.retry import retry_delay
 from composition.saga_compensation import (
     advance_compensation,
@@ -42,12 +49,14 @@ from composition.saga_compensation import (
 from composition.saga_state import SagaState, StageState, Tick
 from composition.saga_step import Output, Step
 
-SagaInput = CompositionRequested | CancelRequested | StageCompleted | StageFailed | StageCompensated | Tick
-_CONSUMED = (CompositionRequested, CancelRequested, StageCompleted, StageFailed, StageCompensated, Tick)
+SagaInput = (CompositionRequested | RevisionRequested | CancelRequested | RevisionDeleteRequested | StageCompleted
+             | StageFailed | StageCompensated | Tick)
+_CONSUMED = (CompositionRequested, RevisionRequested, CancelRequested, RevisionDeleteRequested, StageCompleted,
+             StageFailed, StageCompensated, Tick)
 
 
 def transition(
-    state: SagaState | None, message: SagaInput, now: datetime, policy: SagaPolicy = DEFAULT_POLICY
+    state: SagaState | None, message: SagaInput, now: datetime, policy: SagaPolicy
 ) -> tuple[SagaState | None, list[Output]]:
     """Apply one input to a composition's saga state; return the new state and the messages to emit.
 
@@ -62,6 +71,8 @@ def transition(
         return state, []
     if isinstance(message, CompositionRequested):
         return _requested(state, message, now, policy)
+    if isinstance(message, RevisionRequested):
+        return _revision_requested(state, message, now, policy)
     if isinstance(message, CancelRequested) and state is None:
         return _cancelled_before_request(message), []
     if state is None or state.phase == "awaiting_request":
@@ -80,13 +91,13 @@ def _requested(
     """Start a composition: every stage the request runs is pending, the ready ones are dispatched."""
     if state is not None and state.phase != "awaiting_request":
         return state, []  # a redelivered request
-    active = stages_for(event.request)
+    active = COMPOSE.run_stages(event.request)
     fresh = SagaState(
         composition_id=event.composition_id,
         tenant_id=event.tenant_id,
         phase="running",
         context=CompositionContext(request=event.request),
-        stages={spec.name: StageState(status="pending" if spec.name in active else "skipped") for spec in PIPELINE},
+        stages={name: StageState(status="pending" if name in active else "skipped") for name in COMPOSE.stage_names},
         requested_at=event.occurred_at,
         seq=state.seq if state is not None else 0,
         cancel_reason=state.cancel_reason if state is not None else None,
@@ -97,6 +108,51 @@ def _requested(
         return step.state, step.outputs
     _dispatch_ready(step)
     step.progressed(active[0], "running")
+    return step.state, step.outputs
+
+
+def _revision_requested(
+    state: SagaState | None, event: RevisionRequested, now: datetime, policy: SagaPolicy
+) -> tuple[SagaState | None, list[Output]]:
+    """Start revision ``n`` of a completed composition: its stage and everything downstream run again with
+    the revised request, the stages upstream are kept as they are (their sections byte for byte)."""
+    if state is not None and event.revision <= state.revision:
+        return state, []  # a redelivered revision
+    refusal = None
+    if state is None or state.context is None or state.phase in ("awaiting_request", "failed", "cancelled"):
+        refusal = "the composition has not completed"
+    elif state.phase != "completed":
+        refusal = "another run of this composition is in flight"
+    elif event.revision != state.revision + 1:
+        refusal = f"revision {event.revision} does not follow revision {state.revision}"
+    if refusal is not None:
+        placeholder = state or SagaState(composition_id=event.composition_id, tenant_id=event.tenant_id,
+                                         phase="awaiting_request", context=None)
+        step = Step(placeholder, now, policy)
+        step.refused(event.revision, Error(code="revision_refused", message=refusal, retryable=False))
+        return (step.state if state is not None else None), step.outputs
+    assert state.context is not None
+    run = REVISE.run_stages(event.request, event.stage)
+    applicable = REVISE.applicable(event.request)
+    context = state.context.model_copy(update={"request": event.request, **{s.value: None for s in run}})
+    stages = {}
+    for name in REVISE.stage_names:
+        before = state.stages.get(name, StageState())
+        if name in run:
+            stages[name] = StageState(status="pending", attempt=before.attempt)  # attempt numbers go on
+        elif name in applicable:
+            stages[name] = before.model_copy(update={"status": "kept"})
+        else:
+            stages[name] = StageState(status="skipped", attempt=before.attempt)
+    fresh = state.model_copy(update={
+        "phase": "running", "workflow": REVISE.name, "revision": event.revision, "revise_from": event.stage,
+        "base": state.context, "context": context, "stages": stages, "requested_at": event.occurred_at,
+        "progress": 0.0, "outcome_error": None, "failed_stage": None, "cancel_reason": None, "compensated": [],
+        "compensation_timed_out": False, "ended_at": None,
+    })
+    step = Step(fresh, now, policy)
+    _dispatch_ready(step)
+    step.progressed(event.stage, "running")
     return step.state, step.outputs
 
 
@@ -113,11 +169,15 @@ def _cancelled_before_request(event: CancelRequested) -> SagaState:
 
 def _dispatch_ready(step: Step) -> None:
     state = step.state
-    assert state.context is not None
-    completed = state.names_with("completed")
+    done = state.names_with("completed", "kept")
     started = state.names_with("running", "retrying", "failed")
-    for stage in ready_stages(completed, started, state.context.request):
-        step.dispatch(stage)
+    for stage in state.flow.ready(done, started, state.active_stages(), state.applicable_stages()):
+        if step.state.phase != "running":
+            return
+        if not step.dispatch(stage):
+            error = Error(code="no_provider", message=f"no {stage.value} provider suits this request", retryable=False)
+            step.update_stage(stage, status="failed", last_error=error)
+            begin_compensation(step, error=error, failed_stage=stage)
 
 
 # ---------------------------------------------------------------- results
@@ -168,11 +228,14 @@ def _on_failed(step: Step, event: StageFailed) -> None:
 
 
 def _attempt_failed(step: Step, stage: StageName, error: Error) -> None:
-    """Retry with backoff on the same provider, then fall back along the chain, then fail the composition."""
-    spec = spec_of(stage)
+    """Retry with backoff on the same provider, then fall back along the chain, then fail the composition.
+
+    An error that says the provider itself is unusable (FALL_BACK_AT_ONCE) goes to the next provider at once."""
+    spec = step.state.flow.spec(stage)
     st = step.state.stage(stage)
-    chain = step.policy.chain(stage)
-    if error.retryable and st.provider_attempts <= spec.retry_limit:
+    chain = step.chain(stage)
+    same_provider = error.retryable and error.code not in FALL_BACK_AT_ONCE
+    if same_provider and st.provider_attempts <= spec.retry_limit:
         delay = retry_delay(step.policy.backoff, step.state.composition_id, stage, st.attempt, st.provider_attempts)
         step.update_stage(stage, status="retrying", next_retry_at=step.now + delay, deadline_at=None, last_error=error)
         step.progressed(stage, "retrying")
@@ -195,13 +258,26 @@ def _attempt_failed(step: Step, stage: StageName, error: Error) -> None:
 
 
 def _on_cancel(step: Step, event: CancelRequested) -> None:
-    if step.state.phase == "running":
+    """Cancel the run the request names (a cancel meant for an earlier run changes nothing)."""
+    if step.state.phase == "running" and event.revision == step.state.revision:
         step.update(cancel_reason=event.reason)
         begin_compensation(step)
 
 
+def _on_delete_revision(step: Step, event: RevisionDeleteRequested) -> None:
+    """Delete an earlier revision's own artifacts (never the current revision, nor a run in flight)."""
+    state = step.state
+    if event.revision == state.current_revision or (event.revision == state.revision and not state.terminal):
+        return
+    for group in event.artifacts:
+        if group.artifacts:
+            step.delete_artifacts(group.stage, group.artifacts, f"revision {event.revision} deleted", event.revision)
+    step.revision_deleted(event.revision)
+
+
 def _on_compensated(step: Step, event: StageCompensated) -> None:
-    compensated_confirmed(step, event.stage)
+    if event.revision == step.state.revision:  # another run's deletion is nothing the saga waits for
+        compensated_confirmed(step, event.stage)
 
 
 def _on_tick(step: Step, tick: Tick) -> None:
@@ -228,5 +304,6 @@ _HANDLERS: dict[type, Callable[[Step, object], None]] = {
     StageFailed: _on_failed,  # type: ignore[dict-item]
     CancelRequested: _on_cancel,  # type: ignore[dict-item]
     StageCompensated: _on_compensated,  # type: ignore[dict-item]
+    RevisionDeleteRequested: _on_delete_revision,  # type: ignore[dict-item]
     Tick: _on_tick,  # type: ignore[dict-item]
 }

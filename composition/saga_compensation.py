@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from composition.events import Error, StageCompleted
 from composition.models import Artifact, StageName, artifacts_in
-from composition.pipeline import dependents_of, reverse_dependency_order
 from composition.saga_step import Step
 
 SETTLED = frozenset({"pending", "skipped", "failed", "compensated"})
@@ -54,13 +53,14 @@ def advance_compensation(step: Step) -> None:
     ]
     if overdue:
         step.update(compensation_timed_out=True)
-        for stage in reverse_dependency_order(step.state.names_with("completed")):
+        for stage in step.state.flow.reverse_dependency_order(step.state.names_with("completed")):
             step.request_compensation(stage, _reason(step))
         step.ended_after_compensation()
         return
     active = step.state.active_stages()
-    for stage in reverse_dependency_order(step.state.names_with("completed")):
-        if all(step.state.stage(d).status in SETTLED for d in dependents_of(stage, active)):
+    flow = step.state.flow
+    for stage in flow.reverse_dependency_order(step.state.names_with("completed")):
+        if all(step.state.stage(d).status in SETTLED for d in flow.dependents_of(stage, active)):
             step.request_compensation(stage, _reason(step))
     if not step.state.names_with("running", "compensating", "completed"):
         step.ended_after_compensation()
@@ -86,8 +86,8 @@ def compensated_confirmed(step: Step, stage: StageName) -> None:
 def completed_after_end(step: Step, event: StageCompleted) -> None:
     """A result that arrives once the composition stopped going forward: undo it, never use it."""
     state = step.state
-    if state.phase not in ("compensating", "failed", "cancelled"):
-        return
+    if state.phase not in ("compensating", "failed", "cancelled", "completed"):
+        return  # (completed: after a revision that failed or was cancelled, its late results)
     st = state.stage(event.stage)
     if st.status not in ("running", "retrying", "failed") or not 1 <= event.attempt <= st.attempt:
         return  # already completed (and being undone), never dispatched, or skipped

@@ -17,7 +17,7 @@ from pydantic import Field
 
 from composition.events import Error, StageProgress, StageStatus
 from composition.models import Artifact, CompositionContext, Frozen, StageName
-from composition.pipeline import total_weight
+from composition.pipeline import Workflow, workflow
 
 Phase = Literal["awaiting_request", "running", "compensating", "completed", "failed", "cancelled"]
 """``awaiting_request``: a cancel arrived before its request (they travel on different topics)."""
@@ -56,11 +56,18 @@ class StageState(Frozen):
 
 
 class SagaState(Frozen):
-    """One composition's saga: its phase, its stages, the accumulated context and what it will emit last.
+    """One composition's saga: its phase, the stages of its latest run, the context and what it emitted.
+
+    A composition runs the ``compose`` workflow, then any number of revisions (``revise``), one at a
+    time: ``revision`` is the run ``stages`` describe (0: the composition itself), ``current_revision``
+    the run whose result ``context`` is once the phase is ``completed``. While a revision runs,
+    ``context`` is the revision's and ``base`` the current one, which a failed or cancelled revision
+    restores.
 
     ``seq`` counts emitted messages; event ids are ``uuid5(composition_id, seq)`` so a replay of the
-    same inputs yields the same ids. ``stages`` holds every stage of the DAG, the ones a request skips
-    with status ``skipped``. ``progress`` only ever grows.
+    same inputs yields the same ids. ``stages`` holds every stage of the workflow: the ones a request
+    skips have status ``skipped``, the ones a revision carries over ``kept``. ``progress`` (of the
+    latest run) only ever grows.
     """
 
     composition_id: uuid.UUID
@@ -68,7 +75,12 @@ class SagaState(Frozen):
     phase: Phase
     context: CompositionContext | None  # None only while awaiting_request
     stages: dict[StageName, StageState] = Field(default_factory=dict)
-    requested_at: datetime | None = None
+    requested_at: datetime | None = None  # when the latest run was asked for
+    workflow: str = "compose"
+    revision: int = 0
+    current_revision: int = 0
+    base: CompositionContext | None = None
+    revise_from: StageName | None = None
     progress: float = 0.0
     seq: int = 0
     outcome_error: Error | None = None  # why it failed (phase compensating/failed)
@@ -82,11 +94,25 @@ class SagaState(Frozen):
     def terminal(self) -> bool:
         return self.phase in TERMINAL_PHASES
 
+    @property
+    def flow(self) -> Workflow:
+        """The declared workflow of the latest run."""
+        return workflow(self.workflow)
+
+    @property
+    def revising(self) -> bool:
+        """A revision is the latest run (its end leaves the composition completed, whatever its outcome)."""
+        return self.base is not None
+
     def stage(self, name: StageName) -> StageState:
         return self.stages[name]
 
     def active_stages(self) -> tuple[StageName, ...]:
-        """The stages this composition runs (not skipped), in topological order."""
+        """The stages the latest run executes (neither skipped nor kept), in topological order."""
+        return tuple(name for name, st in self.stages.items() if st.status not in ("skipped", "kept"))
+
+    def applicable_stages(self) -> tuple[StageName, ...]:
+        """The stages that are part of this composition (run or kept), in topological order."""
         return tuple(name for name, st in self.stages.items() if st.status != "skipped")
 
     def with_stage(self, name: StageName, **changes: object) -> "SagaState":
@@ -101,8 +127,8 @@ class SagaState(Frozen):
         """Weighted share of this composition's stages that have completed, in [0, 1]."""
         active = self.active_stages()
         done = [name for name in active if self.stages[name].status == "completed"]
-        total = total_weight(active)
-        return total_weight(done) / total if total else 0.0
+        total = self.flow.total_weight(active)
+        return self.flow.total_weight(done) / total if total else 0.0
 
     def stage_progress(self) -> list[StageProgress]:
         return [

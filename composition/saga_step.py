@@ -19,15 +19,16 @@ from composition.events import (
     CompositionProgressed,
     Envelope,
     Error,
+    RevisionDeleted,
     StageRequested,
     StageStatus,
 )
 from composition.models import StageName
-from composition.pipeline import reverse_dependency_order, spec_of
 from composition.policy import SagaPolicy
 from composition.saga_state import SagaState
 
-Output = StageRequested | CompensationRequested | CompositionProgressed | CompositionCompleted | CompositionFailed | CompositionCancelled
+Output = (StageRequested | CompensationRequested | CompositionProgressed | CompositionCompleted | CompositionFailed
+          | CompositionCancelled | RevisionDeleted)
 
 
 def event_id(composition_id: uuid.UUID, seq: int) -> uuid.UUID:
@@ -63,19 +64,34 @@ class Step:
 
     # ------------------------------------------------------------ commands to workers
 
-    def dispatch(self, stage: StageName) -> None:
-        """Start the next attempt of ``stage`` on its current provider."""
+    def chain(self, stage: StageName) -> tuple[str, ...]:
+        """``stage``'s providers for this composition's request, in order (the saga's choice, from the policy)."""
+        assert self.state.context is not None
+        return self.policy.chain(stage, self.state.context.request)
+
+    def dispatch(self, stage: StageName) -> bool:
+        """Start the next attempt of ``stage`` on its provider: the chain's entry at the stage's position,
+        or the next one after it whose circuit is not open. False if the chain is empty."""
         st = self.state.stage(stage)
-        chain = self.policy.chain(stage)
-        provider = chain[min(st.provider_index, len(chain) - 1)]
-        deadline = self.now + timedelta(seconds=spec_of(stage).deadline_s * self.policy.deadline_scale)
+        chain = self.chain(stage)
+        if not chain:
+            return False
+        index = min(st.provider_index, len(chain) - 1)
+        usable = [i for i in range(index, len(chain)) if not self.policy.is_open(stage, chain[i])]
+        if usable and usable[0] != index:
+            index, provider_attempts = usable[0], 0  # skip an open circuit: a fallback, as if it had failed
+        else:
+            provider_attempts = st.provider_attempts
+        provider = chain[index]
+        deadline = self.now + timedelta(seconds=self.state.flow.spec(stage).deadline_s * self.policy.deadline_scale)
         attempt = st.attempt + 1
         self.update_stage(
             stage,
             status="running",
             attempt=attempt,
             provider=provider,
-            provider_attempts=st.provider_attempts + 1,
+            provider_index=index,
+            provider_attempts=provider_attempts + 1,
             deadline_at=deadline,
             next_retry_at=None,
         )
@@ -87,14 +103,22 @@ class Step:
             deadline_at=deadline,
             provider_hint=provider,
             context=self.state.context,
+            revision=self.state.revision,
         )
+        return True
 
     def request_compensation(self, stage: StageName, reason: str) -> None:
         """Ask ``stage``'s workers to undo its side effects; its reply is awaited until a deadline."""
         st = self.state.stage(stage)
-        deadline = self.now + timedelta(seconds=spec_of(stage).compensation_deadline_s * self.policy.deadline_scale)
+        spec = self.state.flow.spec(stage)
+        deadline = self.now + timedelta(seconds=spec.compensation_deadline_s * self.policy.deadline_scale)
         self.update_stage(stage, status="compensating", compensation_deadline_at=deadline)
-        self._emit(CompensationRequested, stage=stage, reason=reason, artifacts=st.artifacts)
+        self._emit(CompensationRequested, stage=stage, reason=reason, artifacts=st.artifacts,
+                   revision=self.state.revision)
+
+    def delete_artifacts(self, stage: StageName, artifacts: list, reason: str, revision: int) -> None:
+        """Ask ``stage``'s workers to delete artifacts of an earlier revision (nothing awaits the reply)."""
+        self._emit(CompensationRequested, stage=stage, reason=reason, artifacts=artifacts, revision=revision)
 
     # ------------------------------------------------------------ the public stream
 
@@ -110,32 +134,49 @@ class Step:
             stage=stage,
             status=status,
             stages=self.state.stage_progress(),
+            revision=self.state.revision,
         )
 
     def completed(self) -> None:
+        """The run is done: its context becomes the composition's current one."""
         assert self.state.context is not None and self.state.requested_at is not None
         duration_ms = max(0, int((self.now - self.state.requested_at).total_seconds() * 1000))
-        self.update(phase="completed", progress=1.0, ended_at=self.now)
-        self._emit(CompositionCompleted, context=self.state.context, duration_ms=duration_ms)
+        stages_run = list(self.state.active_stages())
+        self.update(phase="completed", progress=1.0, ended_at=self.now, base=None,
+                    current_revision=self.state.revision)
+        self._emit(CompositionCompleted, context=self.state.context, duration_ms=duration_ms,
+                   revision=self.state.revision, stages_run=stages_run)
 
     def ended_after_compensation(self) -> None:
-        """Publish the failure or cancel, listing the stages whose compensation was confirmed."""
+        """Publish the failure or cancel, listing the stages whose compensation was confirmed. A revision
+        that ends so leaves the composition as it was: completed, with its current context."""
         state = self.state
-        compensated = reverse_dependency_order(state.compensated)
+        compensated = state.flow.reverse_dependency_order(state.compensated)
+        ended = {"phase": "completed", "context": state.base, "base": None} if state.revising else {}
         if state.cancel_reason is not None:
-            self.update(phase="cancelled", ended_at=self.now)
+            self.update(**{"phase": "cancelled", "ended_at": self.now, **ended})
             self._emit(
                 CompositionCancelled,
                 reason=state.cancel_reason,
                 compensated=compensated,
                 compensation_timed_out=state.compensation_timed_out,
+                revision=state.revision,
             )
         else:
-            self.update(phase="failed", ended_at=self.now)
+            self.update(**{"phase": "failed", "ended_at": self.now, **ended})
             self._emit(
                 CompositionFailed,
                 error=state.outcome_error or Error(code="unknown", message="failed", retryable=False),
                 stage=state.failed_stage,
                 compensated=compensated,
                 compensation_timed_out=state.compensation_timed_out,
+                revision=state.revision,
             )
+
+    def revision_deleted(self, revision: int) -> None:
+        self._emit(RevisionDeleted, revision=revision)
+
+    def refused(self, revision: int, error: Error) -> None:
+        """A revision that cannot start (another run is in flight, or the composition did not complete):
+        its end, without touching the composition's own state."""
+        self._emit(CompositionFailed, error=error, stage=None, compensated=[], revision=revision)

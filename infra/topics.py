@@ -103,7 +103,7 @@ class Topics:
         return [spec.name for spec in TOPICS]
 
 
-def ensure_topics(bootstrap_servers: str, topics: Topics, timeout: float = 30.0) -> list[str]:
+def ensure_topics(bootstrap_servers: str, topics: Topics, timeout: float = 60.0) -> list[str]:
     """Create every declared topic that does not exist yet; return the names created."""
     from confluent_kafka.admin import AdminClient, NewTopic
 

@@ -29,7 +29,7 @@ class OfflineSong:
     providers: dict[str, str] = field(default_factory=dict)
 
 
-def run_stages(request: CompositionRequest, store: ArtifactStore, namespace: str, router=None
+def run_stages(request: CompositionRequest, store: ArtifactStore, namespace: str, registry=None
                ) -> tuple[CompositionContext, dict[str, float], dict[str, str]]:
     """Run every stage the request needs through ``music.engine``; returns context, timings, providers.
 
@@ -37,12 +37,11 @@ def run_stages(request: CompositionRequest, store: ArtifactStore, namespace: str
     offline song needs every stage."""
     from music.engine import compose
     from music.registry import default_registry
-    from music.router import ProviderRouter
 
-    router = router or ProviderRouter(default_registry())
-    result = compose(request, store, namespace, router)
+    registry = registry or default_registry()
+    result = compose(request, store, namespace, registry)
     if result.skipped:
-        why = "; ".join(f"{m}: {e}" for m, e in router.registry.unavailable.items())
+        why = "; ".join(f"{m}: {e}" for m, e in registry.unavailable.items())
         raise RuntimeError(f"stages without a provider: {', '.join(result.skipped)} ({why or 'none registered'})")
     return result.context, result.timings_s, result.providers
 
@@ -90,11 +89,11 @@ def write_song_folder(ctx: CompositionContext, store: ArtifactStore, folder: Pat
     return files
 
 
-def compose_offline(request: CompositionRequest, folder: str | Path, store: ArtifactStore, router=None) -> OfflineSong:
+def compose_offline(request: CompositionRequest, folder: str | Path, store: ArtifactStore, registry=None) -> OfflineSong:
     """Compose ``request`` end to end in this process (artifacts in ``store``) and write the song folder."""
     folder = Path(folder)
     namespace = f"offline-{request.seed if request.seed is not None else 'x'}"
-    ctx, seconds, providers = run_stages(request, store, namespace, router)
+    ctx, seconds, providers = run_stages(request, store, namespace, registry)
     started = time.perf_counter()
     files = write_song_folder(ctx, store, folder, seconds, providers)
     seconds["write"] = time.perf_counter() - started

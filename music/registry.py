@@ -9,6 +9,8 @@ left out there and said in ``unavailable``, never hidden by catching an import f
 from __future__ import annotations
 
 from composition.models import CompositionRequest, StageName
+from composition.providers import ProviderInfo
+from composition.providers import supports as info_supports
 from music.config import EngineConfig
 from music.stage import StageProvider
 
@@ -41,22 +43,18 @@ class ProviderRegistry:
         """The names of ``stage``'s providers that suit ``request``, preferred first."""
         return [p.name for p in self.providers_for(stage) if supports(p, request)]
 
+    def catalog(self) -> dict[StageName, tuple[ProviderInfo, ...]]:
+        """Every provider as the saga chooses among them: stage, name and capabilities, preferred first."""
+        return {stage: tuple(info_of(p) for p in self.providers_for(stage)) for stage in self.stages()}
+
+
+def info_of(provider: StageProvider) -> ProviderInfo:
+    return ProviderInfo(stage=StageName(provider.stage), name=provider.name, capabilities=frozenset(provider.capabilities))
+
 
 def supports(provider: StageProvider, request: CompositionRequest | None) -> bool:
-    """Whether a provider's declared capabilities cover a request (genres, user lyrics, instrumental)."""
-    if request is None:
-        return True
-    caps = provider.capabilities
-    for cap in caps:
-        if cap.startswith("genres:"):
-            allowed = set(cap.split(":", 1)[1].split(","))
-            if any(g.genre not in allowed for g in request.genres):
-                return False
-    if StageName(provider.stage) == StageName.LYRICS and request.lyrics is not None and "user-lyrics" not in caps:
-        return False
-    if request.instrumental and "sung-only" in caps:
-        return False
-    return True
+    """Whether a provider's declared capabilities cover a request (``composition.providers.supports``)."""
+    return info_supports(info_of(provider), request)
 
 
 def default_registry(config: EngineConfig | None = None) -> ProviderRegistry:

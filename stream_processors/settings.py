@@ -29,20 +29,9 @@ class ProcessSettings(ServiceSettings):
     """How long the group waits for a silent member (a crashed process) before moving its partitions."""
     tick_interval_s: float = Field(default=0.5, gt=0, le=60)
     log_level: Literal["crit", "error", "warn", "info", "debug"] = "warn"
-
-    @model_validator(mode="after")
-    def _data_dir_under_run_dir(self) -> "ProcessSettings":
-        if self.data_dir is None:
-            self.data_dir = self.run_dir / "faust"
-        return self
-
-
-class StageWorkerSettings(ProcessSettings):
     providers: str = "music.registry:default_registry"
-    """``module:function(EngineConfig)`` returning the ProviderRegistry the worker runs (tests inject fakes here)."""
-    pool_size: int = Field(default=2, ge=1, le=64)
-    """Processes that run stage work off the event loop (rendering and synthesis are CPU-heavy)."""
-    deadline_grace_s: float = Field(default=1.0, ge=0)
+    """``module:function(EngineConfig)`` returning the ProviderRegistry: the workers run its providers,
+    the saga chooses among them (tests inject fakes here)."""
     soundfont: Path | None = None
     """The General MIDI SoundFont to render with; default Debian's FluidR3, else TimGM6mb."""
 
@@ -70,10 +59,25 @@ class StageWorkerSettings(ProcessSettings):
     def engine_config(self) -> EngineConfig:
         return EngineConfig(soundfont=self.soundfont)
 
+    @model_validator(mode="after")
+    def _data_dir_under_run_dir(self) -> "ProcessSettings":
+        if self.data_dir is None:
+            self.data_dir = self.run_dir / "faust"
+        return self
+
+
+class StageWorkerSettings(ProcessSettings):
+    pool_size: int = Field(default=2, ge=1, le=64)
+    """Processes that run stage work off the event loop (rendering and synthesis are CPU-heavy)."""
+    deadline_grace_s: float = Field(default=1.0, ge=0)
+
 
 class SagaSettings(ProcessSettings):
     saga_providers: str = ""
-    """Fallback chains, e.g. ``vocals=formant,espeak;render=fluidsynth``; stages not named use ``local``."""
+    """Preferred provider order, e.g. ``vocals=formant,espeak``; the registry's order for the rest."""
+    circuit_failures: int = Field(default=3, ge=1, le=100)
+    """Consecutive failed attempts after which a provider's circuit opens (new attempts skip it)."""
+    circuit_cooldown_s: float = Field(default=30.0, gt=0, le=3600)
     deadline_scale: float = Field(default=1.0, gt=0, le=100)
     """Multiplies every stage's deadline (tests shorten them)."""
     backoff_base_s: float = Field(default=0.5, gt=0)

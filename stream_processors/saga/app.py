@@ -9,11 +9,13 @@ only commits when that partition gets input - and the tick may be the only input
 
 from __future__ import annotations
 
+import importlib
 import time
 
 import faust
 
 from composition.events import utcnow
+from composition.circuit import CircuitBreaker
 from composition.policy import SagaPolicy
 from composition.retry import Backoff
 from infra.topics import CONTROL, REQUESTS, SAGA_TICKS, STAGE_RESULTS
@@ -27,13 +29,17 @@ PROCESS = "saga"
 
 
 def policy_from(settings: SagaSettings) -> SagaPolicy:
-    """The saga policy from ``CADENZA_SAGA_PROVIDERS`` (``stage=a,b;stage=c``), backoff and deadline scale."""
-    chains: dict[str, tuple[str, ...]] = {}
+    """The saga policy: the provider catalog from the registry (CADENZA_PROVIDERS), the preferred order
+    from CADENZA_SAGA_PROVIDERS (``stage=a,b;stage=c``), backoff and deadline scale."""
+    order: dict[str, tuple[str, ...]] = {}
     for item in filter(None, (part.strip() for part in settings.saga_providers.split(";"))):
         stage, _, names = item.partition("=")
-        chains[stage.strip()] = tuple(n.strip() for n in names.split(",") if n.strip())
+        order[stage.strip()] = tuple(n.strip() for n in names.split(",") if n.strip())
+    module, _, attr = settings.providers.partition(":")
+    registry = getattr(importlib.import_module(module), attr)(settings.engine_config)
     return SagaPolicy(
-        providers=chains,
+        catalog=registry.catalog(),
+        order=order,
         backoff=Backoff(base_s=settings.backoff_base_s, cap_s=max(settings.backoff_max_s, settings.backoff_base_s)),
         deadline_scale=settings.deadline_scale,
     )
@@ -45,7 +51,8 @@ def build(settings: SagaSettings) -> faust.App:
     ticks_topic = topics.name(SAGA_TICKS)
     inputs = app.topic(topics.name(REQUESTS), topics.name(CONTROL), topics.name(STAGE_RESULTS), ticks_topic, **RAW)
     handler = SagaHandler(policy_from(settings), topics, table(app, "sagas", settings),
-                          table(app, "saga-wakeups", settings))
+                          table(app, "saga-wakeups", settings),
+                          CircuitBreaker(settings.circuit_failures, settings.circuit_cooldown_s))
     inbox = Inbox(app, PROCESS, topics)
     ticker: list[KafkaPublisher] = []  # made on the first due tick
 

@@ -19,9 +19,11 @@ from composition.events import (
     CompositionCompleted,
     CompositionFailed,
     Envelope,
+    StageCompleted,
     StageFailed,
     StageRequested,
 )
+from composition.circuit import CircuitBreaker
 from composition.policy import SagaPolicy
 from composition.saga import SagaInput, transition
 from composition.saga_state import SagaState, Tick, next_wakeup
@@ -42,12 +44,15 @@ def tick_for(value: bytes) -> Tick:
 
 
 class SagaHandler:
+    """``breaker`` sees every attempt's outcome; the policy each transition gets skips open circuits."""
+
     def __init__(self, policy: SagaPolicy, topics: Topics, sagas: MutableMapping[bytes, bytes],
-                 wakeups: MutableMapping[bytes, bytes]) -> None:
+                 wakeups: MutableMapping[bytes, bytes], breaker: CircuitBreaker | None = None) -> None:
         self.policy = policy
         self.topics = topics
         self.sagas = sagas
         self.wakeups = wakeups
+        self.breaker = breaker or CircuitBreaker()
         self.in_flight: set[bytes] = set()
         self._ticked: dict[bytes, float] = {}
 
@@ -56,12 +61,22 @@ class SagaHandler:
         key = str(message.composition_id).encode()
         stored = self.sagas.get(key)
         state = SagaState.model_validate_json(stored) if stored else None
-        new_state, outputs = transition(state, message, now, self.policy)
+        self._record_outcome(message, now)
+        policy = self.policy.model_copy(update={"open_circuits": self.breaker.skipped(now)})
+        new_state, outputs = transition(state, message, now, policy)
         if new_state is not None and new_state is not state:
             self.sagas[key] = new_state.model_dump_json().encode()
         self._index_wakeup(key, new_state)
         self._observe(message, state, new_state, outputs, key)
         return [Outgoing(self._route(output), output) for output in outputs]
+
+    def _record_outcome(self, message: SagaInput, now: datetime) -> None:
+        """A completed attempt closes its provider's circuit; a failure that says something about the
+        provider (retryable: an outage, a timeout, a crash) counts towards opening it."""
+        if isinstance(message, StageCompleted):
+            self.breaker.record(message.stage, message.provider, True, now)
+        elif isinstance(message, StageFailed) and message.error.retryable:
+            self.breaker.record(message.stage, message.provider, False, now)
 
     def due(self, now_s: float) -> list[bytes]:
         """Keys of compositions whose wake-up has passed and that were not ticked in the last few seconds."""

@@ -39,6 +39,12 @@ class StageRunner(Protocol):
     async def compensate(self, stage: StageName, artifacts: list[Artifact]) -> list[str]: ...
 
 
+def namespace_of(request: StageRequested) -> str:
+    """Where an attempt's artifacts go: the composition's namespace, or its revision's (a revision's
+    compensation can then never delete what the composition's current revision still uses)."""
+    return str(request.composition_id) if request.revision == 0 else f"{request.composition_id}.r{request.revision}"
+
+
 def _instant(seconds: float) -> datetime:
     return datetime.fromtimestamp(round(seconds, 3), timezone.utc)
 
@@ -88,7 +94,7 @@ class StageHandler:
         policies = self.policies() if self.policies is not None and request.stage is StageName.PLAN else None
         try:
             return await asyncio.wait_for(
-                self.runner.run(request.stage, request.context, str(request.composition_id), request.provider_hint,
+                self.runner.run(request.stage, request.context, namespace_of(request), request.provider_hint,
                                 policies),
                 timeout=max(timeout, 0.001))
         except asyncio.TimeoutError:
@@ -107,5 +113,5 @@ class StageHandler:
         deleted = await self.runner.compensate(request.stage, request.artifacts)
         m.COMPENSATIONS.labels(request.stage.value, "done").inc()
         confirmed = StageCompensated(composition_id=request.composition_id, tenant_id=request.tenant_id,
-                                     stage=request.stage, deleted_artifacts=deleted)
+                                     stage=request.stage, deleted_artifacts=deleted, revision=request.revision)
         return [Outgoing(self.results_topic, confirmed)]

@@ -4,7 +4,7 @@ Everything here is top level and takes and returns picklable values. The provide
 once per pool process from ``module:function`` (the setting CADENZA_PROVIDERS), so tests inject
 their providers through the same path the real ones take. An attempt runs on exactly one provider:
 the one the saga hinted (the saga owns retries and fallback, so each attempt shows in the event
-stream), or the first that suits the request when the hint names none of them.
+stream). A hint the registry does not know is a failure the saga falls back from at once.
 """
 
 from __future__ import annotations
@@ -52,11 +52,12 @@ def run_stage(providers: str, config: EngineConfig, store: StoreConfig, stage: S
     """
     started = time.time()
     registry = registry_for(providers, config)
-    chain = registry.chain(stage, context.request)
-    name = hint if hint in chain else (chain[0] if chain else (hint or "none"))
+    known = [p.name for p in registry.providers_for(stage)]
+    name = hint if hint is not None else (known[0] if known else "none")
     try:
-        if not chain:
-            raise StageError("no_provider", f"no {stage.value} provider suits this request", retryable=False)
+        if name not in known:
+            raise StageError("unknown_provider", f"this worker has no {stage.value} provider {name!r} "
+                             f"(it has {', '.join(known) or 'none'})", retryable=True)
         provider = registry.get(stage, name)
         with policy.use(policies or {}):
             section = provider.run(context, open_store(store), namespace)

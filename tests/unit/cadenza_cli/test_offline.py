@@ -14,7 +14,6 @@ from music.config import EngineConfig
 from music.offline import compose_offline
 from music.registry import default_registry
 from music.render import SMALL_SOUNDFONT
-from music.router import ProviderRouter
 from storage.local import LocalArtifactStore
 
 SONG_FILES = {"master.wav", "master.flac", "master.mp3", "arrangement.mid", "vocals.wav", "lyrics.txt",
@@ -26,8 +25,8 @@ def small_soundfont(monkeypatch):
     monkeypatch.setenv("CADENZA_SOUNDFONT", str(SMALL_SOUNDFONT))  # the CLI's setting
 
 
-def _router():
-    return ProviderRouter(default_registry(EngineConfig(soundfont=SMALL_SOUNDFONT)))
+def _registry():
+    return default_registry(EngineConfig(soundfont=SMALL_SOUNDFONT))
 
 
 def _request(**kwargs):
@@ -37,7 +36,7 @@ def _request(**kwargs):
 
 
 def test_sung_song_folder(tmp_path):
-    song = compose_offline(_request(), tmp_path / "song", LocalArtifactStore(tmp_path / "store"), _router())
+    song = compose_offline(_request(), tmp_path / "song", LocalArtifactStore(tmp_path / "store"), _registry())
     assert SONG_FILES <= {p.name for p in (tmp_path / "song").iterdir()}
     document = json.loads((tmp_path / "song" / "context.json").read_text())
     assert document["context"]["master"]["metrics"] == document["metrics"]
@@ -49,8 +48,8 @@ def test_sung_song_folder(tmp_path):
 
 
 def test_same_request_and_seed_same_audio(tmp_path):
-    first = compose_offline(_request(genres=[GenreWeight(genre="lofi", weight=1.0)], voice="tenor"), tmp_path / "a", LocalArtifactStore(tmp_path / "sa"), _router())
-    second = compose_offline(_request(genres=[GenreWeight(genre="lofi", weight=1.0)], voice="tenor"), tmp_path / "b", LocalArtifactStore(tmp_path / "sb"), _router())
+    first = compose_offline(_request(genres=[GenreWeight(genre="lofi", weight=1.0)], voice="tenor"), tmp_path / "a", LocalArtifactStore(tmp_path / "sa"), _registry())
+    second = compose_offline(_request(genres=[GenreWeight(genre="lofi", weight=1.0)], voice="tenor"), tmp_path / "b", LocalArtifactStore(tmp_path / "sb"), _registry())
     a, _ = sf.read(first.files["master.wav"])
     b, _ = sf.read(second.files["master.wav"])
     assert a.shape == b.shape and abs(a - b).max() < 1e-6

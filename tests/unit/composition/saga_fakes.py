@@ -144,14 +144,22 @@ class Inputs:
         return StageCompensated(stage=stage, **self._env())
 
 
+def saga_policy(providers: dict[StageName, tuple[str, ...]] | None = None, **changes):
+    """A policy whose catalog has the given providers per stage (else one ``local`` provider for each)."""
+    from composition.policy import SagaPolicy
+    from composition.providers import ProviderInfo
+
+    chains = {stage: (providers or {}).get(stage, ("local",)) for stage in StageName}
+    catalog = {stage: tuple(ProviderInfo(stage=stage, name=name) for name in names) for stage, names in chains.items()}
+    return SagaPolicy(catalog=catalog, **changes)
+
+
 class Driver:
     """Feeds inputs to the saga, keeping its state, the clock and everything it emitted."""
 
     def __init__(self, inputs: Inputs | None = None, policy=None) -> None:
-        from composition.policy import DEFAULT_POLICY
-
         self.inputs = inputs or Inputs()
-        self.policy = policy or DEFAULT_POLICY
+        self.policy = policy or saga_policy()
         self.state = None
         self.now = T0
         self.emitted: list = []

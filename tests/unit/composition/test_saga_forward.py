@@ -18,7 +18,7 @@ from composition.retry import Backoff
 from composition.saga import transition
 from composition.saga_state import SagaState, Tick, next_wakeup
 from composition.saga_step import event_id
-from tests.unit.composition.saga_fakes import T0, TENANT, Driver, Inputs, section
+from tests.unit.composition.saga_fakes import T0, TENANT, Driver, Inputs, section, saga_policy
 
 ALL_BUT_MASTER = (S.PLAN, S.HARMONY, S.LYRICS, S.MELODY, S.ARRANGEMENT, S.VOCALS, S.RENDER)
 
@@ -113,7 +113,7 @@ def test_progress_is_weighted_completed_work_and_never_goes_backward():
 
 
 def test_retryable_failure_retries_after_backoff_on_a_tick():
-    policy = SagaPolicy(backoff=Backoff(base_s=2.0, factor=2.0, cap_s=60.0, jitter=0.5))
+    policy = saga_policy(backoff=Backoff(base_s=2.0, factor=2.0, cap_s=60.0, jitter=0.5))
     d = Driver(policy=policy)
     d.start()
     assert requested_stages(d.send(d.inputs.failed(S.PLAN, attempt=1))) == []
@@ -130,7 +130,7 @@ def test_retryable_failure_retries_after_backoff_on_a_tick():
 
 
 def test_retry_limit_then_fallback_to_the_next_provider_then_terminal_failure():
-    policy = SagaPolicy(providers={S.PLAN: ("primary", "backup")})
+    policy = saga_policy({S.PLAN: ("primary", "backup")})
     d = Driver(policy=policy)
     d.start()
     limit = spec_of(S.PLAN).retry_limit
@@ -149,7 +149,7 @@ def test_retry_limit_then_fallback_to_the_next_provider_then_terminal_failure():
 
 
 def test_fallback_dispatches_at_once_without_backoff():
-    policy = SagaPolicy(providers={S.PLAN: ("primary", "backup")})
+    policy = saga_policy({S.PLAN: ("primary", "backup")})
     d = Driver(policy=policy)
     d.start()
     for attempt in range(1, spec_of(S.PLAN).retry_limit + 1):
@@ -209,10 +209,10 @@ def test_inputs_for_unknown_or_other_compositions_are_ignored():
     other = Inputs()
     for message in (other.completed(S.PLAN), other.failed(S.PLAN), other.compensated(S.PLAN),
                     Tick(composition_id=other.composition_id)):
-        assert transition(None, message, T0) == (None, [])
+        assert transition(None, message, T0, saga_policy()) == (None, [])
     d = Driver()
     d.start()
-    assert transition(d.state, other.completed(S.PLAN), T0) == (d.state, [])
+    assert transition(d.state, other.completed(S.PLAN), T0, d.policy) == (d.state, [])
 
 
 def test_nothing_happens_after_completion():
@@ -246,8 +246,8 @@ def test_state_round_trips_through_json_mid_run():
     d.send(d.inputs.failed(S.LYRICS))
     restored = SagaState.model_validate_json(d.state.model_dump_json())
     assert restored == d.state
-    assert transition(restored, Tick(composition_id=d.inputs.composition_id), d.now + timedelta(minutes=1)) == (
-        transition(d.state, Tick(composition_id=d.inputs.composition_id), d.now + timedelta(minutes=1))
+    assert transition(restored, Tick(composition_id=d.inputs.composition_id), d.now + timedelta(minutes=1), d.policy) == (
+        transition(d.state, Tick(composition_id=d.inputs.composition_id), d.now + timedelta(minutes=1), d.policy)
     )
 
 
@@ -255,4 +255,4 @@ def test_a_message_the_saga_does_not_consume_is_a_type_error():
     d = Driver()
     d.start()
     with pytest.raises(TypeError, match="StageRequested"):
-        transition(d.state, d.last_request(S.PLAN), T0)
+        transition(d.state, d.last_request(S.PLAN), T0, d.policy)

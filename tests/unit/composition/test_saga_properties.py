@@ -31,7 +31,7 @@ from composition.policy import SagaPolicy
 from composition.retry import Backoff
 from composition.saga import transition
 from composition.saga_state import SagaState, Tick, next_wakeup
-from tests.unit.composition.saga_fakes import T0, Inputs
+from tests.unit.composition.saga_fakes import T0, Inputs, saga_policy
 
 TERMINAL = (CompositionCompleted, CompositionFailed, CompositionCancelled)
 TICK_JUMPS_S = (0.1, 1, 3, 10, 40, 120, 400)
@@ -183,8 +183,8 @@ class Simulation:
 
 POLICIES = st.sampled_from(
     [
-        SagaPolicy(backoff=Backoff(base_s=0.5, cap_s=20)),
-        SagaPolicy(providers={s: ("primary", "backup") for s in StageName}, backoff=Backoff(base_s=1, cap_s=60)),
+        saga_policy(backoff=Backoff(base_s=0.5, cap_s=20)),
+        saga_policy({s: ("primary", "backup") for s in StageName}, backoff=Backoff(base_s=1, cap_s=60)),
     ]
 )
 
@@ -209,7 +209,7 @@ def test_every_composition_ends_once_and_undoes_exactly_what_completed(rnd, inst
 @settings(max_examples=30, deadline=None)
 @given(rnd=st.randoms(use_true_random=False), steps=st.integers(min_value=0, max_value=80))
 def test_replaying_the_same_inputs_gives_the_same_outputs_and_state(rnd, steps):
-    sim = Simulation(rnd, False, SagaPolicy(), cancel_rate=0.01)
+    sim = Simulation(rnd, False, saga_policy(), cancel_rate=0.01)
     sim.run(steps)
     state, replayed = None, []
     for message, now in sim.log:

@@ -67,12 +67,21 @@ def test_heavy_stages_weigh_more():
     assert spec_of(S.MASTER).weight > spec_of(S.MELODY).weight
 
 
-def test_policy_default_chain_is_one_local_provider():
-    policy = SagaPolicy(providers={S.RENDER: ("fluidsynth", "sine")})
-    assert policy.chain(S.RENDER) == ("fluidsynth", "sine")
-    assert policy.chain(S.PLAN) == ("local",)
-    with pytest.raises(ValidationError, match="providers"):
-        SagaPolicy(providers={S.RENDER: ()})
+def test_the_chain_is_the_catalog_in_preferred_order_filtered_by_capabilities():
+    from composition.models import CompositionRequest, GenreWeight, Mood
+    from composition.providers import ProviderInfo
+
+    catalog = {S.RENDER: (ProviderInfo(stage=S.RENDER, name="fluidsynth"), ProviderInfo(stage=S.RENDER, name="sine")),
+               S.LYRICS: (ProviderInfo(stage=S.LYRICS, name="llm"),
+                          ProviderInfo(stage=S.LYRICS, name="bank", capabilities=frozenset({"user-lyrics"})))}
+    policy = SagaPolicy(catalog=catalog, order={S.RENDER: ("sine",)})
+    assert policy.chain(S.RENDER) == ("sine", "fluidsynth")
+    assert policy.chain(S.PLAN) == ()  # nothing registered: no chain (the saga fails the stage, naming it)
+    own_words = CompositionRequest(mood=Mood.from_label("sad"), genres=[GenreWeight(genre="folk", weight=1.0)],
+                                   theme="rain", duration_s=30, lyrics="my own words")
+    assert policy.chain(S.LYRICS) == ("llm", "bank") and policy.chain(S.LYRICS, own_words) == ("bank",)
+    with pytest.raises(ValidationError, match="order"):
+        SagaPolicy(order={S.RENDER: ()})
 
 
 def test_backoff_grows_exponentially_to_the_cap_with_bounded_jitter():

@@ -56,7 +56,9 @@ def test_every_event_has_a_fingerprinted_standalone_schema(event_type):
 def test_released_v1_is_loaded_and_its_fingerprints_resolve():
     released = catalog.released()
     assert "v1" in released
-    for event_type in EVENT_TYPES:
+    v1_events = [event_type for event_type in EVENT_TYPES if event_type in released["v1"]]
+    assert len(v1_events) >= 13  # the events of the first release (newer ones exist only in later ones)
+    for event_type in v1_events:
         entry = released["v1"][event_type]
         assert catalog.writer_schema(entry.fingerprint).type_name == event_type
 

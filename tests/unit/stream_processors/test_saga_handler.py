@@ -13,14 +13,14 @@ from composition.policy import SagaPolicy
 from composition.saga_state import SagaState, Tick
 from infra.topics import COMPENSATIONS, EVENTS, Topics
 from stream_processors.saga.handler import TICK_RESEND_S, SagaHandler, tick_for
-from tests.unit.composition.saga_fakes import T0, Inputs
+from tests.unit.composition.saga_fakes import T0, Inputs, saga_policy
 
 TOPICS = Topics("t.")
 
 
 def handler() -> tuple[SagaHandler, dict, dict]:
     sagas, wakeups = {}, {}
-    return SagaHandler(SagaPolicy(), TOPICS, sagas, wakeups), sagas, wakeups
+    return SagaHandler(saga_policy(), TOPICS, sagas, wakeups), sagas, wakeups
 
 
 def test_a_request_stores_state_indexes_the_plan_deadline_and_routes_the_outputs():
