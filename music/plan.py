@@ -28,6 +28,7 @@ from music.errors import StageError
 from music.genres import Blend, blend
 from music.policy import current as current_policies
 from music.rhythm import slots_needed
+from music.songwriter import hook_syllables
 from music.stage import BaseProvider, stage_rng
 from music.theory import MINOR_FAMILY, strong_beat_spacing
 from music.userlyrics import Stanza, read_stanzas
@@ -134,7 +135,8 @@ def _energy(parts: list[_Part], arousal: float, bias: float) -> list[float]:
     return values
 
 
-def _syllable_slots(parts: list[_Part], b: Blend, tempo: float, rng: random.Random) -> dict[str, list[int]]:
+def _syllable_slots(parts: list[_Part], b: Blend, tempo: float, rng: random.Random,
+                    hook: int | None = None) -> dict[str, list[int]]:
     factor = min(1.15, max(0.85, (110.0 / tempo) ** 0.5))
     lo, hi = round(b.syllables[0] * factor), round(b.syllables[1] * factor)
     slots: dict[str, list[int]] = {}
@@ -142,6 +144,8 @@ def _syllable_slots(parts: list[_Part], b: Blend, tempo: float, rng: random.Rand
         if p.vocal and p.kind not in slots:
             pair = [min(10, max(4, rng.randint(lo, hi))) for _ in range(2)]
             slots[p.kind] = [pair[i % 2] for i in range(p.lines)]
+            if hook is not None and p.kind == "chorus":  # the hook opens and closes the chorus
+                slots[p.kind][0] = slots[p.kind][-1] = hook
     return slots
 
 
@@ -196,7 +200,7 @@ def make_plan(request: CompositionRequest, tempo_policy: dict[str, float] | None
         parts = [_Part(p.kind, p.bars, False, p.lines) for p in parts]
     names = _name_sections(parts)
     energy = _energy(parts, arousal, b.energy_bias)
-    generated_slots = _syllable_slots(parts, b, tempo, rng)
+    generated_slots = _syllable_slots(parts, b, tempo, rng, hook_syllables(request))
     form = []
     for name, p, e in zip(names, parts, energy):
         if not p.vocal:
