@@ -5,7 +5,8 @@ would show (a coat by the door, his hands, the old car). So a theme is matched t
 its words and their WordNet neighbours (``keys``) or by a WordNet hypernym of one of its senses
 (``anchors``, first noun sense of the word) -- and each topic brings images sorted by the slot kinds
 the line frames use (``music.frames``): place, thing, nature, time, person, body, feeling, event, word.
-Every word is in CMUdict and WordNet classes it as its kind (tests/unit/music/test_themefield.py).
+Every word is in CMUdict and is a WordNet noun (tests/unit/music/test_songwriter.py); its kind here is
+the sense a song means (WordNet files "hallway" under artifacts, a song walks down it as a place).
 """
 
 from __future__ import annotations
@@ -125,3 +126,13 @@ DARK_WORDS = frozenset("pain fear shame rage tears lies lie storm dark smoke dus
 """General words a bright song leaves out."""
 BRIGHT_WORDS = frozenset("joy play game kite dance party sun glow blaze".split())
 """General words a dark song leaves out."""
+
+
+def bank_kinds() -> dict[str, set[str]]:
+    """Every curated word with the kinds the bank gives it."""
+    out: dict[str, set[str]] = {}
+    for images in [t.images for t in TOPICS] + [GENERAL]:
+        for kind, words in images.items():
+            for w in words:
+                out.setdefault(w, set()).add(kind)
+    return out

@@ -11,7 +11,8 @@ a share.
 - ``repeated_lines``: lines outside the choruses and prechoruses (which repeat by design) sung more
   than once in the song, or equal to a chorus line.
 - ``collocations_licensed``: share of adjective-noun pairings (an adjective of ``music.frames`` before
-  a noun) where WordNet puts the noun in a kind that adjective is listed for.
+  a noun) where the noun is of a kind that adjective is listed for (its kinds: WordNet's, by
+  ``music.themefield.kinds_of``, and the curated bank's).
 - ``valence``: mean valence of the words found in the VADER sentiment lexicon (Hutto and Gilbert
   2014, shipped in the ``vaderSentiment`` wheel, MIT licence; -4 very negative .. 4 very positive),
   an outside judge of the words a mood chose.
@@ -25,6 +26,7 @@ from importlib import resources
 
 from composition.models import LyricsSection
 from music.frames import ADJECTIVES
+from music.imagery import bank_kinds
 from music.phonetics import FUNCTION_WORDS, tokenize
 from music.themefield import kinds_of, theme_field
 from music.wordbank import STOPWORDS
@@ -80,13 +82,15 @@ def _licensed_kinds() -> dict[str, set[str]]:
 
 def collocations_licensed(lines: list[str]) -> float | None:
     licensed = _licensed_kinds()
+    banked = bank_kinds()
     checked = kept = 0
     for text in lines:
         words = tokenize(text)
         for adj, noun in zip(words, words[1:]):
-            if adj in licensed and kinds_of(noun):
+            kinds = kinds_of(noun) | banked.get(noun, set())
+            if adj in licensed and kinds:
                 checked += 1
-                kept += bool(licensed[adj] & kinds_of(noun))
+                kept += bool(licensed[adj] & kinds)
     return kept / checked if checked else None
 
 

@@ -63,10 +63,10 @@ def fit_hook(hook: str, syllables: int) -> str | None:
 
 
 def singable_hook(theme: str) -> str | None:
-    """The theme as a chorus hook when it is a short singable phrase (3-10 syllables, four strong beats)."""
+    """The theme as a chorus hook when it is a short singable phrase (at most 10 syllables, four strong beats)."""
     text = " ".join(theme.split()).strip(" ,.!?")
     stresses = list(shape(text))
-    if 3 <= len(stresses) <= 10 and fits(stresses, LINE_SLOTS) and len(text) <= 60:
+    if 1 <= len(stresses) <= 10 and fits(stresses, LINE_SLOTS) and len(text) <= 60:
         return text
     return None
 
@@ -80,6 +80,8 @@ def hook_syllables(request) -> int | None:
     """Syllables of the hook line the plan gives the chorus's first and last slots (None: no hook)."""
     hook = request_hook(request) or singable_hook(request.theme)
     n = len(shape(hook)) if hook else 0
+    if 1 <= n < 4:
+        n = 4  # a short hook is padded ("first love again")
     return n if 4 <= n <= 10 else None
 
 
