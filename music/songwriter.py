@@ -49,6 +49,7 @@ class _Memory:
     frames: set[str] = field(default_factory=set)
     nouns: dict[str, int] = field(default_factory=dict)
     texts: set[str] = field(default_factory=set)
+    ends: set[str] = field(default_factory=set)
 
 
 def fit_hook(hook: str, syllables: int) -> str | None:
@@ -112,6 +113,8 @@ class SongWriter:
             for word, tier in self.pools[kind].items():
                 if word in exclude or tier > self.max_tier or (tier > 2 and not last_slot):
                     continue
+                if last_slot and strict and word in self.memory.ends:
+                    continue
                 if key is not None and rhyme_key(word) != key:
                     continue
                 if key is None and rhyme_key(word) in self.avoid_keys:
@@ -131,46 +134,50 @@ class SongWriter:
 
     def line(self, part: str, syllables: int, key: str | None, exclude: set[str], need: int,
              strict: bool = True) -> Line:
-        """A line of ``part`` with exactly ``syllables`` syllables ending on a rhyme of ``key`` (any when None)."""
-        frames = sorted({f for c in self.cols for f in FRAMES[part].get(c, ())})
+        """The best line of ``part`` with exactly ``syllables`` syllables ending on a rhyme of ``key``
+        (any when None): field words over general ones, fresh words and frames, few fillers."""
+        frames = sorted({f for c in self.cols for f in FRAMES[part].get(c, ())} - self.section_frames)
         self.rng.shuffle(frames)
-        frames = [f for f in frames if f not in self.memory.frames and f not in self.section_frames] + \
-            [f for f in frames if f in self.memory.frames and f not in self.section_frames]
         leads = sorted({lead for c in self.cols for lead in LEADS[c]})
-        self.rng.shuffle(leads)
-        leads.sort(key=lambda lead: lead != "")
         levels = ((2, True), (3, True), (3, False)) if strict else ((3, False),)
         for self.max_tier, on_theme in levels:
-            for frame in frames:
-                found = self._try_frame(frame, syllables, key, exclude, need, on_theme, leads)
-                if found is not None:
-                    return found
+            found = [c for f in frames for c in self._candidates(f, syllables, key, exclude, need, on_theme, leads)]
+            if found:
+                return min(found, key=lambda c: c[0])[1]
         if not strict:  # last resort: a frame of another part of the song
             others = sorted({f for p, cols in FRAMES.items() if p != part for c in self.cols for f in cols.get(c, ())}
-                            - self.section_frames - self.memory.frames)
-            for frame in others:
-                found = self._try_frame(frame, syllables, key, exclude, need, False, leads)
-                if found is not None:
-                    return found
+                            - self.section_frames)
+            found = [c for f in others for c in self._candidates(f, syllables, key, exclude, need, False, leads)]
+            if found:
+                return min(found, key=lambda c: c[0])[1]
         raise StageError("lyrics_unfit", f"no {part} line of {syllables} syllables fits the field of {self.field.theme!r}")
 
-    def _try_frame(self, frame, syllables, key, exclude, need, strict, leads) -> Line | None:
+    def _score(self, combo: list[tuple[str, str, int]], lead: str, frame: str) -> float:
+        score = sum(tier for _, _, tier in combo) / len(combo) + 0.6 * len(shape(lead))
+        score += 0.4 * sum(1 for adj, _, _ in combo if adj)
+        score += 2.5 * sum(self.memory.nouns.get(w, 0) for _, w, _ in combo)
+        score += 1.5 * (frame in self.memory.frames)
+        return score + 0.8 * self.rng.random()
+
+    def _candidates(self, frame, syllables, key, exclude, need, strict, leads) -> list[tuple[float, Line]]:
         pieces = parts(frame)
         slots = [i for i, p in enumerate(pieces) if isinstance(p, tuple)]
         literal = sum(len(shape(p)) for p in pieces if isinstance(p, str))
-        choices: list[list[tuple[str, str]]] = []
+        choices: list[list[tuple[str, str, int]]] = []
         for n, i in enumerate(slots):
             adj_ok, kinds = pieces[i]
             last = n == len(slots) - 1
-            nouns = self._nouns(kinds, key if last else None, exclude, strict, need if last else 0, last)[: 16 if last else 5]
+            nouns = self._nouns(kinds, key if last else None, exclude, strict, need if last else 0, last)[: 16 if last else 6]
+            tier = {w: min(self.pools[k][w] for k in kinds if w in self.pools[k]) for w in nouns}
             kind_of = {w: next(k for k in kinds if w in self.pools[k]) for w in nouns}
-            adjs = lambda w: self._adjectives(kind_of[w]) if adj_ok else [""]
-            choices.append([(a, w) for w in nouns for a in adjs(w)[:5]])
-        combos: list[list[tuple[str, str]]] = [[]]
+            adjs = lambda w: self._adjectives(kind_of[w])[:5] if adj_ok else [""]
+            choices.append([(a, w, tier[w]) for w in nouns for a in adjs(w)])
+        combos: list[list[tuple[str, str, int]]] = [[]]
         for options in choices:
-            combos = [c + [o] for c in combos for o in options if o[1] not in {w for _, w in c}][:400]
+            combos = [c + [o] for c in combos for o in options if o[1] not in {w for _, w, _ in c}][:300]
+        out = []
         for combo in combos:
-            fill = sum(len(shape(" ".join(x for x in pair if x))) for pair in combo)
+            fill = sum(len(shape(" ".join(x for x in pair[:2] if x))) for pair in combo)
             for lead in leads if not frame.startswith(_CONJUNCTIONS) else ("",):
                 if literal + fill + len(shape(lead)) != syllables:
                     continue
@@ -179,20 +186,22 @@ class SongWriter:
                     if isinstance(p, str):
                         words.append(p)
                     else:
-                        words.append(" ".join(x for x in combo[k] if x))
+                        words.append(" ".join(x for x in combo[k][:2] if x))
                         k += 1
                 text = " ".join(x for x in [lead] + words if x)
                 if text.lower() in self.memory.texts or not fits(list(shape(text)), LINE_SLOTS):
                     continue
                 if strict and not any(self.field.on_theme(w) for w in content_words(text)):
                     continue
-                return Line(text[0].upper() + text[1:], combo[-1][1], tuple(w for _, w in combo),
-                            tuple((a, w) for a, w in combo if a), frame)
-        return None
+                line = Line(text[0].upper() + text[1:], combo[-1][1], tuple(w for _, w, _ in combo),
+                            tuple((a, w) for a, w, _ in combo if a), frame)
+                out.append((self._score(combo, lead, frame), line))
+        return out
 
     def _remember(self, line: Line) -> None:
         self.memory.frames.add(line.frame)
         self.memory.texts.add(line.text.lower())
+        self.memory.ends.add(line.end)
         for w in line.nouns:
             self.memory.nouns[w] = self.memory.nouns.get(w, 0) + 1
 
@@ -223,7 +232,15 @@ class SongWriter:
                     self.avoid_keys = set(keys.values())
                     self.section_frames = {ln.frame for ln in lines}
                     taken = ends.setdefault(letter, set()) | {w for ln in lines for w in ln.nouns}
-                    line = self.line(part, count, keys.get(letter), taken, need, strict)
+                    try:
+                        line = self.line(part, count, keys.get(letter), taken, need, strict)
+                    except StageError:
+                        if strict or letter not in keys:
+                            raise
+                        letter = next(x for x in "ABCDEFGHIJKLMNOP" if x not in scheme)  # left unrhymed
+                        scheme = scheme[:i] + letter + scheme[i + 1:]
+                        line = self.line(part, count, None, taken, 1, strict)
+                        ends[letter] = set()
                     keys.setdefault(letter, rhyme_key(line.end))
                     ends[letter].add(line.end)
                     lines.append(line)
