@@ -78,7 +78,7 @@ def _reflow(words: list[str], slots: list[int]) -> tuple[list[str], list[str]]:
 def align_user_lyrics(plan: PlanSection, text: str) -> LyricsSection:
     """The user's lyrics on the plan's vocal sections: stanza by stanza when the plan was made from
     them, poured into the syllable slots otherwise; lyrics left over are a permanent error."""
-    stanzas = read_stanzas(text)
+    stanzas = [st for st in read_stanzas(text) if st.sung]
     vocal = [s for s in plan.form if s.vocals and s.phrase_syllables]
     shapes = [[len(line) for line in st.syllables] for st in stanzas]
     chorus = next((st for st in reversed(stanzas) if st.kind == "chorus"), None)

@@ -74,13 +74,17 @@ def singable_hook(theme: str) -> str | None:
 
 def request_hook(request) -> str | None:
     """The line every chorus is built around: the request's hook, else its title (None: the theme's)."""
-    return getattr(request, "hook", None) or getattr(request, "title", None)
+    return request.hook or request.title
 
 
 def hook_syllables(request) -> int | None:
     """Syllables of the hook line the plan gives the chorus's first and last slots (None: no hook)."""
     hook = request_hook(request) or singable_hook(request.theme)
     n = len(shape(hook)) if hook else 0
+    if request_hook(request) and not (n <= 10 and fits(list(shape(hook)), LINE_SLOTS)):
+        field = "hook" if request.hook else "title"
+        raise StageError("hook_too_long", f"the {field} {hook!r} has {n} syllables; a sung line holds at most 10 "
+                         "(four strong beats)")
     if 1 <= n < 4:
         n = 4  # a short hook is padded ("first love again")
     return n if 4 <= n <= 10 else None

@@ -17,7 +17,7 @@ from model_strategies import events
 
 from composition.events import EVENT_TYPES
 from schemas import catalog
-from schemas.convert import to_dict
+from schemas.convert import from_dict, to_dict
 from schemas.serde import MAGIC, decode
 
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -66,14 +66,17 @@ def test_current_schema_is_compatible_with_latest_release(event_type):
 
 @pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))
 def test_released_data_decodes_through_the_serde(event_type):
-    """What an old producer wrote (released fingerprint + released body) decodes into today's model."""
+    """What an old producer wrote (released fingerprint + released body) decodes into today's model,
+    with the fields the released schema lacks at their defaults (an old producer could not set them)."""
     released = RELEASES[LATEST][event_type]
 
     @SETTINGS
     @given(events(event_type))
     def old_producer(event):
-        data = MAGIC + released.fingerprint + _write(released, to_dict(event))
-        assert decode(data) == event
+        body = _write(released, to_dict(event))
+        data = MAGIC + released.fingerprint + body
+        held = schemaless_reader(BytesIO(body), released.parsed)  # what the old schema carries, nothing more
+        assert decode(data) == from_dict(type(event), held)
 
     old_producer()
 
