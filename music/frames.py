@@ -26,9 +26,9 @@ FRAMES: dict[str, dict[str, tuple[str, ...]]] = {
             "I watch the {nature} above the {place}", "we wait beside the {a:place}", "I find your {thing}",
 "I can hear the {nature} outside the {place}",
             "there's a light across the {a:place}", "out by the {place}", "down in the {room}", "I see the {a:place}",
-            "I hear the {word}", "I see the {nature} above the {place}", "I leave the {thing} out on the {place}",
+            "I hear the {word}", "I see the {nature} above the {place}",
             "we watch the {nature} from the {place}", "the {nature} fell across the {place}", "the {a:nature} and the {place}",
-            "there's {nature} on the {thing}", "your {thing} is still beside the {place}", "here in the {room}",
+            "your {thing} is still beside the {place}", "here in the {room}",
         ),
         "bright": (
             "the sun is shining on the {place}", "we're laughing in the {a:room}", "the light is on the {a:place}",

@@ -22,7 +22,7 @@ from music.wordnet import Synset, wordnet
 
 MIN_FAMILIARITY = 2  # times sense-tagged in WordNet's corpus: drops "begetter", "pater"
 _ROOM_ROOTS = ("room", "building", "municipality", "urban_area", "vehicle", "district", "thoroughfare", "yard", "garden")
-_PLACE_ROOTS = ("structure", "way", "room", "area", "facility", "building", "geological_formation", "land", "region")
+_PLACE_ROOTS = ("road", "path", "passage", "structure", "way", "room", "area", "facility", "building", "geological_formation", "land", "region")
 _NOUN_KIND = {
     "noun.person": "person", "noun.group": "person", "noun.location": "place", "noun.object": "nature",
     "noun.phenomenon": "nature", "noun.plant": "nature", "noun.animal": "nature", "noun.substance": "nature",
@@ -60,7 +60,7 @@ def kinds_of(word: str) -> frozenset[str]:
         if kind is None:
             continue
         found.add(kind)
-        if s.lexname in ("noun.artifact", "noun.object") and _closure(s) & places:
+        if s.lexname in ("noun.artifact", "noun.object") and (_closure(s) | {s.offset}) & places:
             found.add("place")
         if s.lexname == "noun.substance":
             found.add("thing")
@@ -172,6 +172,8 @@ def theme_field(theme: str) -> ThemeField:
                     nouns[k][w] = min(tiers[w], nouns[k].get(w, 9))
     for w, tier in tiers.items():
         kind = _noun_kind(w) if tier == 0 or (tier == 1 and w in close) else None
+        if tier == 1 and kind in ("feeling", "word"):  # WordNet's abstract senses of a neighbour rarely sing
+            kind = None
         for k in (kind, "room") if kind == "place" and "room" in kinds_of(w) else (kind,) if kind else ():
             nouns[k][w] = min(tier, nouns[k].get(w, 9))
     return ThemeField(theme, tuple(lemmas), tuple(t.name for t in topics), tiers, nouns)
