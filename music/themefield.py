@@ -117,7 +117,7 @@ def _noun_kind(word: str) -> str | None:
     """The kind of a field word used as a slot noun: its first noun sense's, when it is mainly a noun."""
     wn = wordnet()
     nouns = wn.familiarity(word, "n")
-    if nouns < MIN_FAMILIARITY or nouns < wn.familiarity(word, "v") or not singable(word):
+    if nouns < MIN_FAMILIARITY or nouns < max(wn.familiarity(word, "v"), wn.familiarity(word, "a")) or not singable(word):
         return None
     first = wn.synsets(word, "n")[:1]
     if not first:
@@ -147,7 +147,8 @@ def theme_field(theme: str) -> ThemeField:
         tiers.setdefault(t, 0)
     senses = [s for lemma in lemmas for pos in ("n", "v", "a") for s in wn.synsets(lemma, pos)[:2]]
     synonyms = set(tiers) | {w for s in senses for w in s.words}
-    firsts = [s for lemma in lemmas for pos in ("n", "v") for s in wn.synsets(lemma, pos)[:1]]
+    main_pos = {lemma: max("nva", key=lambda p: wn.familiarity(lemma, p)) for lemma in lemmas}  # "first" is an adjective
+    firsts = [s for lemma in lemmas for pos in ("n", "v") if pos == main_pos[lemma] for s in wn.synsets(lemma, pos)[:1]]
     close = set(tiers) | {w for s in firsts for w in s.words} | {w for s in firsts for h in s.related("@") for w in h.words}
     for s in senses:
         for w in _neighbours(s):
