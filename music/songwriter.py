@@ -213,7 +213,7 @@ class SongWriter:
         """A section's lines, retried with fresh choices when a rhyme family runs dry."""
         part = "develop" if kind == "verse" and ordinal > 0 else PART_OF.get(kind, "scene")
         hook_text = fit_hook(self.hook, slots[0]) if kind == "chorus" and self.hook else None
-        if hook_text and len(slots) >= 4 and slots[-1] == slots[0]:
+        if hook_text and len(slots) >= 2 and slots[-1] == slots[0]:  # a two-line chorus sings the hook twice
             scheme = "A" + "".join(chr(ord("B") + i // 2) for i in range(len(slots) - 2)) + "A"
         elif hook_text:
             scheme = "A" + "".join(chr(ord("B") + i // 2) for i in range(len(slots) - 1))
