@@ -122,12 +122,13 @@ def make_lyrics(request: CompositionRequest, plan: PlanSection) -> LyricsSection
 
 
 class BankLyricist(BaseProvider):
-    """The lyrics stage's built-in provider: the phrase bank, CMUdict and the user's own words."""
+    """The lyrics stage's built-in provider: the theme's WordNet field in the curated frame and image
+    bank, CMUdict, and the user's own words. (Still named "bank": policies and hints name it.)"""
 
     stage = StageName.LYRICS
     name = "bank"
-    version = "1"
-    capabilities = frozenset({"generated", "user-lyrics", "cmudict", "letter-to-sound", "language:en"})
+    version = "2"  # 2: the WordNet song writer (1: the phrase bank)
+    capabilities = frozenset({"generated", "user-lyrics", "cmudict", "wordnet", "letter-to-sound", "language:en"})
 
     def run(self, ctx: CompositionContext, store: ArtifactStore, namespace: str) -> LyricsSection:
         (plan,) = require(ctx, "plan")
