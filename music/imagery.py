@@ -95,6 +95,10 @@ TOPICS: tuple[Topic, ...] = (
     _topic("dreams", "dream dreams chase hope wish ambition future star goal", "dream hope",
            place="stage horizon city", thing="guitar ticket", nature="stars sky", time="future",
            feeling="hope desire courage", word="promise"),
+    _topic("letters", "letter letters mail post wait waiting write writing envelope postcard news distance", "letter mail",
+           place="mailbox doorway porch window station road", thing="envelope stamp paper letter postcard pen",
+           time="morning days weeks evening", word="words name news letter", feeling="hope longing patience",
+           person="postman stranger"),
     _topic("memory", "memory remember photograph photographs old past nostalgia", "memory",
            place="attic", thing="photographs letters records", time="years summer",
            feeling="memory longing", word="stories"),
@@ -106,27 +110,26 @@ TOPICS: tuple[Topic, ...] = (
 
 GENERAL: dict[str, tuple[str, ...]] = {k: tuple(v.split()) for k, v in {
     "place": "street road room town door window hill shore floor hall bay station square bridge field park coast gate "
-             "sea stair stairs lane track place space side land ground square store bar square yard wall shore beach pier "
-             "port dock porch roof tower",
-    "room": "street room town hall house car city park train bar church store",
-    "thing": "light door window car song fire glass ring bell key train boat phone bed chair wire string chain flag "
-             "frame wheel rope blade sign wine cup coin card plane kite",
+             "sea lane land ground bar yard wall beach pier port dock porch roof tower",
+    "room": "street room town hall house car city park train bar church",
+    "thing": "light door window car song fire glass ring bell key train boat phone bed chair flag wheel sign wine plane",
     "nature": "sky rain light sun night stars sea wind stone tide snow moon dawn air storm smoke dust flame waves sand "
               "fire tree trees leaves rose spark glow hill stream skies shade breeze blaze haze frost flood clouds dark",
-    "time": "night day time years morning evening spring summer winter hours noon while",
+    "time": "night day time years morning evening spring summer winter hours",
     "person": "friend stranger friends lover child",
     "body": "heart eyes hands soul mind head voice face hair tears skin feet breath chest",
     "feeling": "love pain fear hope pride grace joy rage shame peace",
-    "event": "dance fight ride game race start end run chase flight fall call play",
-    "word": "name song words sound call line tune rhyme vow lie lies truth sign",
+    "event": "dance fight ride game race run chase flight fall call play",
+    "word": "name song words sound call tune rhyme vow lies truth",
 }.items()}
 """Words any song may use when its topics have no word of the needed kind and rhyme (off-theme)."""
 
-DARK_WORDS = frozenset("pain fear shame rage tears lies lie storm dark smoke dust frost flood end fall fight chain blade "
-                       "stranger haze".split())
-"""General words a bright song leaves out."""
-BRIGHT_WORDS = frozenset("joy play game kite dance party sun glow blaze".split())
-"""General words a dark song leaves out."""
+DARK_WORDS = frozenset("pain fear shame rage tears lies storm dark smoke dust frost flood fall fight stranger haze "
+                       "grief sorrow heartache regret anger absence longing funeral grave ashes".split())
+"""Words a bright song leaves out (unless the theme itself says them)."""
+BRIGHT_WORDS = frozenset("joy play game dance party sun glow blaze hope comfort warmth pride wonder courage "
+                         "patience tenderness laughter sunshine holiday adventure".split())
+"""Words a dark song leaves out (unless the theme itself says them)."""
 
 
 def bank_kinds() -> dict[str, set[str]]:

@@ -102,8 +102,9 @@ class SongWriter:
         self.max_tier = 3
         self.avoid_keys: set[str] = set()
         self.section_frames: set[str] = set()
+        self.mood_adjectives = {a for kind in ADJECTIVES.values() for c in self.cols if c != "any" for a in kind[c]}
         self.pools = {kind: {w: t for w, t in fieldset.pool(kind, general=True).items()
-                             if t < 3 or w not in (DARK_WORDS if valence >= 0.15 else BRIGHT_WORDS if valence <= -0.15 else ())}
+                             if t == 0 or w not in (DARK_WORDS if valence >= 0.15 else BRIGHT_WORDS if valence <= -0.15 else ())}
                       for kind in KINDS}
         self.families: dict[str, set[str]] = {}
         for pool in self.pools.values():
@@ -158,7 +159,7 @@ class SongWriter:
 
     def _score(self, combo: list[tuple[str, str, int]], lead: str, frame: str) -> float:
         score = sum(tier for _, _, tier in combo) / len(combo) + 0.6 * len(shape(lead))
-        score += 0.4 * sum(1 for adj, _, _ in combo if adj)
+        score += sum(0.1 if adj in self.mood_adjectives else 0.4 for adj, _, _ in combo if adj)  # the mood's words
         score += 2.5 * sum(self.memory.nouns.get(w, 0) for _, w, _ in combo)
         score += 1.5 * (frame in self.memory.frames)
         return score + 0.8 * self.rng.random()
