@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from composition.controls import METERS
 from composition.models import (
     GENRES,
     MAX_GENRES,
@@ -49,13 +50,15 @@ class _CompositionBody(Strict):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "mood": "happy", "genres": [{"genre": "pop", "weight": 0.7}, {"genre": "funk", "weight": 0.3}],
-        "theme": "a summer road trip", "duration_s": 60, "voice": "alto", "instrumental": False, "seed": 42}]})
+        "theme": "a summer road trip", "duration_s": 60, "voice": "alto", "instrumental": False, "seed": 42,
+        "title": "Open Road", "bpm": 112, "key": "A major", "meter": "4/4"}]})
 
 
 _API_TYPES: dict[str, tuple[Any, Any]] = {
     "mood": (MoodLabel | MoodIn, ...),
     "genres": (list[GenreWeightIn], Field(min_length=1, max_length=MAX_GENRES)),
     "voice": (VoiceName, "alto"),
+    "meter": (Literal[tuple(METERS)] | None, None),  # type: ignore[valid-type]
 }
 """Where the API body differs from the domain request: names it can list in its OpenAPI document."""
 

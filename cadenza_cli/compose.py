@@ -27,10 +27,16 @@ def compose(
     url: str = typer.Option(api_client.DEFAULT_URL, envvar="CADENZA_API_URL", help="the API (cadenza up serves it here)"),
     api_key: str | None = typer.Option(None, envvar="CADENZA_API_KEY", help="your key (cadenza up prints one)"),
     offline: bool = typer.Option(False, "--offline", help="compose in this process, without the stack"),
+    title: str | None = typer.Option(None, help="the song's title (the chorus is built around it)"),
+    hook: str | None = typer.Option(None, help="a line that opens and closes every chorus"),
+    bpm: float | None = typer.Option(None, help="tempo, 50-200 beats per minute"),
+    key: str | None = typer.Option(None, help="e.g. 'F# minor', 'Bb major', 'D dorian'"),
+    meter: str | None = typer.Option(None, help="3/4 or 4/4"),
 ) -> None:
     """Compose a song: through the API by default (submit, follow progress, download), or --offline."""
     request = build_request(mood=mood, genres=genre, theme=theme, duration=duration, lyrics_file=lyrics_file,
-                            voice=voice, instrumental=instrumental, seed=seed)
+                            voice=voice, instrumental=instrumental, seed=seed, title=title, hook=hook, bpm=bpm,
+                            key=key, meter=meter)
     if offline:
         from cadenza_cli.offline import compose_here
 

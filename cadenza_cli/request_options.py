@@ -11,7 +11,8 @@ from pydantic import ValidationError
 from composition.models import CompositionRequest, GenreWeight, Mood
 
 OPTION_OF = {"mood": "--mood", "genres": "--genre", "theme": "--theme", "duration_s": "--duration",
-             "lyrics": "--lyrics-file", "voice": "--voice", "instrumental": "--instrumental", "seed": "--seed"}
+             "lyrics": "--lyrics-file", "voice": "--voice", "instrumental": "--instrumental", "seed": "--seed",
+             "title": "--title", "hook": "--hook", "bpm": "--bpm", "key": "--key", "meter": "--meter"}
 """The command-line option of each request field."""
 
 
@@ -52,13 +53,14 @@ def parse_mood(value: str) -> Mood:
 
 
 def build_request(*, mood: str, genres: list[str], theme: str, duration: float, lyrics_file: Path | None = None,
-                  voice: str = "alto", instrumental: bool = False, seed: int | None = None) -> CompositionRequest:
+                  voice: str = "alto", instrumental: bool = False, seed: int | None = None,
+                  **controls: str | float | None) -> CompositionRequest:
     """The domain request; an invalid one is a BadParameter naming the first field at fault."""
     try:
         return CompositionRequest(
             mood=parse_mood(mood), genres=[GenreWeight(genre=g, weight=w) for g, w in parse_genres(genres)],
             theme=theme, duration_s=duration, voice=voice, instrumental=instrumental, seed=seed,
-            lyrics=lyrics_file.read_text() if lyrics_file else None)
+            lyrics=lyrics_file.read_text() if lyrics_file else None, **controls)  # title, hook, bpm, key, meter
     except ValidationError as exc:
         error = exc.errors()[0]
         cause = (error.get("ctx") or {}).get("error")

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from composition.controls import BPM_RANGE, MODES, check_bpm, check_tags, parse_key, parse_meter
 from composition.errors import InvalidInput
 
 
@@ -51,6 +52,14 @@ Theme = Annotated[str, Field(min_length=1, max_length=200)]
 DurationS = Annotated[float, Field(ge=15.0, le=600.0)]
 LyricsText = Annotated[str, Field(max_length=5000)]
 Seed = Annotated[int, Field(ge=0, le=2**31 - 1)]
+Title = Annotated[str, Field(min_length=1, max_length=100,
+                             description="the song's title; the chorus is built around it when no hook is given")]
+Hook = Annotated[str, Field(min_length=1, max_length=100,
+                            description="a line sung at the start and end of every chorus (at most 10 syllables)")]
+Bpm = Annotated[float, Field(ge=BPM_RANGE[0], le=BPM_RANGE[1], description="tempo in beats per minute")]
+KeyText = Annotated[str, Field(max_length=20, description="tonic and mode, e.g. 'F# minor', 'Bb major', 'D dorian' "
+                               "(modes: " + ", ".join(MODES) + ")")]
+MeterText = Annotated[str, Field(max_length=10, description="time signature: 3/4 or 4/4")]
 MAX_GENRES = len(GENRES)
 
 
@@ -111,6 +120,11 @@ class CompositionRequest(Frozen):
     voice: str = "alto"
     instrumental: bool = False
     seed: Seed | None = None
+    title: Title | None = None
+    hook: Hook | None = None
+    bpm: Bpm | None = None
+    key: KeyText | None = None
+    meter: MeterText | None = None
     mix: MixOptions | None = None
     stage_seeds: dict[str, Seed] = Field(default_factory=dict)
     """Seeds for single stages (a revision's ``seed`` change: that stage's choices anew, the rest as before)."""
@@ -121,6 +135,36 @@ class CompositionRequest(Frozen):
         for name in value:
             one_of(name, tuple(s.value for s in StageName), "stage")
         return value
+
+    @field_validator("bpm")
+    @classmethod
+    def _bpm_in_range(cls, value: float | None) -> float | None:
+        return check_bpm(value)
+
+    @field_validator("key")
+    @classmethod
+    def _known_key(cls, value: str | None) -> str | None:
+        return None if value is None else " ".join(parse_key(value))
+
+    @field_validator("meter")
+    @classmethod
+    def _playable_meter(cls, value: str | None) -> str | None:
+        return None if value is None else f"{parse_meter(value)}/4"
+
+    @field_validator("lyrics")
+    @classmethod
+    def _known_tags(cls, value: str | None) -> str | None:
+        check_tags(value)
+        return value
+
+    @field_validator("title", "hook")
+    @classmethod
+    def _has_words(cls, value: str | None, info) -> str | None:
+        if value is not None and not any(ch.isalpha() for ch in value):
+            raise InvalidInput(f"{info.field_name} must contain words", field=info.field_name)
+        if value is not None and len(value.split()) > 12:
+            raise InvalidInput(f"{info.field_name} must be one singable line (at most 12 words)", field=info.field_name)
+        return None if value is None else " ".join(value.split())
 
     @field_validator("voice")
     @classmethod

@@ -15,6 +15,7 @@ import random
 from dataclasses import dataclass
 
 from composition.artifacts import ArtifactStore
+from composition.controls import parse_key, parse_meter
 from composition.feedback_policy import ARMS, arm_bounds, policy_name
 from composition.models import (
     GENRES,
@@ -28,6 +29,7 @@ from music.errors import StageError
 from music.genres import Blend, blend
 from music.policy import current as current_policies
 from music.rhythm import slots_needed
+from music.songwriter import hook_syllables
 from music.stage import BaseProvider, stage_rng
 from music.theory import MINOR_FAMILY, strong_beat_spacing
 from music.userlyrics import Stanza, read_stanzas
@@ -42,7 +44,8 @@ _SHORT = (0, 1, 2, 4, 8)
 
 def derive_seed(request: CompositionRequest) -> int:
     """A seed from the request's content, for requests that carry none."""
-    digest = hashlib.sha256(request.model_dump_json(exclude={"seed"}).encode()).digest()
+    unset = {f for f in ("title", "hook", "bpm", "key", "meter") if getattr(request, f) is None}  # seeds as before them
+    digest = hashlib.sha256(request.model_dump_json(exclude={"seed"} | unset).encode()).digest()
     return int.from_bytes(digest[:4], "big") % (2**31)
 
 
@@ -83,13 +86,22 @@ def _generated_candidates(b: Blend, bpl: int):
                     yield parts, cost
 
 
+_TAG_BARS = {"intro": 4, "outro": 4, "bridge": 8}  # an instrumental tagged section
+
+
 def _user_candidates(stanzas: list[Stanza], beats_per_bar: int):
     per_bar = max(1, beats_per_bar // strong_beat_spacing(beats_per_bar))
     sung: list[_Part] = []
     for k, st in enumerate(stanzas):
+        if not st.sung:
+            sung.append(_Part(st.kind, _TAG_BARS.get(st.kind, 8), False))
+            continue
         need = max(slots_needed([s.stress for s in line]) for line in st.syllables)
         slots = max(LINE_SLOTS, math.ceil(need / per_bar) * per_bar)
         sung.append(_Part(st.kind, len(st.lines) * bars_per_line(beats_per_bar, slots), True, len(st.lines), k))
+    if any(st.tagged for st in stanzas):  # the tags are the form
+        yield sung, 0.0
+        return
     chorus = next((p for p in reversed(sung) if p.kind == "chorus"), None)
     for breaks in range(0, 12):
         for repeats in (0, 1, 2) if chorus else (0,):
@@ -100,13 +112,15 @@ def _user_candidates(stanzas: list[Stanza], beats_per_bar: int):
             yield parts, 0.03 * breaks + 0.01 * repeats
 
 
-def _fit(candidates, target_bars: float, b: Blend):
+def _fit(candidates, target_bars: float, b: Blend, fixed: bool = False):
     best = None
     t = b.form
     for parts, cost in candidates:
         core = sum(p.bars for p in parts)
-        for intro in _SHORT:
-            for outro in _SHORT:
+        fixed_intro = fixed and any(p.kind == "intro" for p in parts)
+        fixed_outro = fixed and any(p.kind == "outro" for p in parts)
+        for intro in (0,) if fixed_intro else _SHORT:
+            for outro in (0,) if fixed_outro else _SHORT:
                 total = core + intro + outro
                 score = cost + 4 * abs(total / target_bars - 1) + 0.01 * (abs(intro - t.intro_bars) + abs(outro - t.outro_bars))
                 if best is None or score < best[0] - 1e-12:
@@ -134,7 +148,8 @@ def _energy(parts: list[_Part], arousal: float, bias: float) -> list[float]:
     return values
 
 
-def _syllable_slots(parts: list[_Part], b: Blend, tempo: float, rng: random.Random) -> dict[str, list[int]]:
+def _syllable_slots(parts: list[_Part], b: Blend, tempo: float, rng: random.Random,
+                    hook: int | None = None) -> dict[str, list[int]]:
     factor = min(1.15, max(0.85, (110.0 / tempo) ** 0.5))
     lo, hi = round(b.syllables[0] * factor), round(b.syllables[1] * factor)
     slots: dict[str, list[int]] = {}
@@ -142,6 +157,8 @@ def _syllable_slots(parts: list[_Part], b: Blend, tempo: float, rng: random.Rand
         if p.vocal and p.kind not in slots:
             pair = [min(10, max(4, rng.randint(lo, hi))) for _ in range(2)]
             slots[p.kind] = [pair[i % 2] for i in range(p.lines)]
+            if hook is not None and p.kind == "chorus":  # the hook opens and closes the chorus
+                slots[p.kind][0] = slots[p.kind][-1] = hook
     return slots
 
 
@@ -169,18 +186,24 @@ def make_plan(request: CompositionRequest, tempo_policy: dict[str, float] | None
     modes = {m: w * math.exp(_MODE_VALENCE[m] * valence) for m, w in b.modes.items()}
     mode = rng.choices(list(modes), weights=list(modes.values()))[0]
     key = rng.choice(_KEYS["minor" if mode in MINOR_FAMILY else "major"])
+    if request.key is not None:  # the songwriter's key (the draws above still happen: the rest stays the same)
+        key, mode = parse_key(request.key)
     lo, hi = _tempo_span(b, tempo_policy, rng)
     tempo0 = lo + (hi - lo) * min(1.0, max(0.0, 0.2 + 0.6 * arousal + rng.uniform(-0.1, 0.1)))
-    bpb = b.beats_per_bar
+    if request.bpm is not None:
+        tempo0 = lo = hi = float(request.bpm)
+    bpb = parse_meter(request.meter) if request.meter is not None else b.beats_per_bar
     target = request.duration_s * tempo0 / 60.0 / bpb
     stanzas = read_stanzas(request.lyrics) if request.lyrics is not None else None
     if stanzas is None:
         candidates = _generated_candidates(b, bars_per_line(bpb))
     else:
         candidates = _user_candidates(stanzas, bpb)
-    _, intro, parts, outro, total = _fit(candidates, target, b)
+    _, intro, parts, outro, total = _fit(candidates, target, b, fixed=bool(stanzas and any(st.tagged for st in stanzas)))
     t_min, t_max = b.tempo[0] * 0.85, b.tempo[1] * 1.15
-    nudge_min, nudge_max = (t_min, t_max) if (lo, hi) == b.tempo else (lo, hi)  # a policy's third holds
+    nudge_min, nudge_max = (t_min, t_max) if (lo, hi) == b.tempo else (lo, hi)  # a policy's third (or the bpm) holds
+    if request.bpm is not None:
+        t_max = float(request.bpm)
     tempo = min(nudge_max, max(nudge_min, tempo0 * total / target))
     if stanzas is not None:
         lyric_bars = sum(p.bars for p in parts if p.vocal)
@@ -196,7 +219,7 @@ def make_plan(request: CompositionRequest, tempo_policy: dict[str, float] | None
         parts = [_Part(p.kind, p.bars, False, p.lines) for p in parts]
     names = _name_sections(parts)
     energy = _energy(parts, arousal, b.energy_bias)
-    generated_slots = _syllable_slots(parts, b, tempo, rng)
+    generated_slots = _syllable_slots(parts, b, tempo, rng, hook_syllables(request))
     form = []
     for name, p, e in zip(names, parts, energy):
         if not p.vocal:

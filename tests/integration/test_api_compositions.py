@@ -51,6 +51,12 @@ def test_mood_as_valence_and_arousal_and_bearer_auth(api):
     ({"instrumental": True, "lyrics": "words"}, "lyrics"),
     ({"theme": ""}, "theme"),
     ({"surprise": 1}, "surprise"),
+    ({"bpm": 300}, "bpm"),
+    ({"key": "H minor"}, "key"),
+    ({"key": "C lydian"}, "key"),
+    ({"meter": "6/8"}, "meter"),
+    ({"lyrics": "[verse]\nla la\n[guitar solo]"}, "lyrics"),
+    ({"hook": "!!!"}, "hook"),
 ])
 def test_invalid_requests_are_422_problems_naming_the_field(api, change, field):
     _, headers = api.tenant()
@@ -173,3 +179,14 @@ def test_feedback_is_published_for_completed_compositions(api):
     assert ok.status_code == 202, ok.text
     [event] = api.outbox("compositions.feedback", cid)
     assert isinstance(event, FeedbackSubmitted) and event.rating == 4 and event.tags == ["catchy"]
+
+
+def test_songwriter_controls_travel_in_the_request(api):
+    _, headers = api.tenant()
+    controls = {"bpm": 96, "key": "f# minor", "meter": "3/4", "title": "Open Road", "hook": "take the long way home",
+                "lyrics": "[verse]\nwe drive all night\n[chorus]\ntake the long way home"}
+    response = api.client.post(BASE, json={**REQUEST, **controls}, headers=headers)
+    assert response.status_code == 202, response.text
+    [event] = api.outbox("compositions.requests", response.json()["id"])
+    r = event.request
+    assert (r.bpm, r.key, r.meter, r.title, r.hook) == (96.0, "F# minor", "3/4", "Open Road", "take the long way home")

@@ -51,7 +51,7 @@ def genre_blend(draw: st.DrawFn) -> list[GenreWeight]:
 @st.composite
 def requests(draw: st.DrawFn) -> CompositionRequest:
     instrumental = draw(st.booleans())
-    lyrics = None if instrumental else draw(st.none() | st.text(min_size=1, max_size=80))
+    lyrics = None if instrumental else draw(st.none() | st.text(min_size=1, max_size=80).filter(lambda t: "[" not in t))
     mood = draw(st.sampled_from(sorted(MOOD_LABELS)).map(Mood.from_label) | model(Mood))
     return CompositionRequest(
         mood=mood,
@@ -62,6 +62,11 @@ def requests(draw: st.DrawFn) -> CompositionRequest:
         voice=draw(st.sampled_from(VOICES)),
         instrumental=instrumental,
         seed=draw(st.none() | st.integers(0, 2**31 - 1)),
+        title=draw(st.none() | st.sampled_from(["Open Road", "Letters"])),
+        hook=draw(st.none() | st.sampled_from(["take the long way home"])),
+        bpm=draw(st.none() | st.floats(50.0, 200.0)),
+        key=draw(st.none() | st.sampled_from(["F# minor", "Bb major", "D dorian", "G mixolydian"])),
+        meter=draw(st.none() | st.sampled_from(["3/4", "4/4"])),
     )
 
 

@@ -1,0 +1,1 @@
+"""Lyric writers that live outside the pure engine (they talk to services over the network)."""
