@@ -150,7 +150,9 @@ def saga_policy(providers: dict[StageName, tuple[str, ...]] | None = None, **cha
     from composition.providers import ProviderInfo
 
     chains = {stage: (providers or {}).get(stage, ("local",)) for stage in StageName}
-    catalog = {stage: tuple(ProviderInfo(stage=stage, name=name) for name in names) for stage, names in chains.items()}
+    takes = {StageName.LYRICS: frozenset({"user-lyrics"})}  # the built-in lyricist sings a user's words too
+    catalog = {stage: tuple(ProviderInfo(stage=stage, name=name, capabilities=takes.get(stage, frozenset()))
+                            for name in names) for stage, names in chains.items()}
     return SagaPolicy(catalog=catalog, **changes)
 
 
