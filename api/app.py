@@ -16,12 +16,14 @@ from api import (
     routes_compositions,
     routes_events,
     routes_health,
+    routes_revisions,
 )
 from api.middleware import BodyLimit, Metrics
 from api.ratelimit import RateLimiter
 from api.settings import ApiSettings
 from infra.database import make_engine, make_session_factory
 from service.commands import Commands
+from service.revisions import Revisions
 from storage import open_store
 from tenancy.keys import KeyVerifier
 
@@ -64,12 +66,13 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.sessions = make_session_factory(engine)
     app.state.commands = Commands(app.state.sessions, settings.topics,
                                   in_flight_retry_after_s=settings.in_flight_retry_after_s)
+    app.state.revisions = Revisions(app.state.sessions, settings.topics)
     app.state.keys = KeyVerifier(app.state.sessions, settings.key_cache_s)
     app.state.limiter = RateLimiter()
     app.state.store = open_store(settings.store_config)
     app.state.kafka_admin = LazyAdmin(settings.bootstrap_servers)
     problems.install(app)
-    for module in (routes_compositions, routes_events, routes_artifacts, routes_health):
+    for module in (routes_compositions, routes_events, routes_artifacts, routes_revisions, routes_health):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

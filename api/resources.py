@@ -21,11 +21,13 @@ from composition.models import (
     VOICES,
     Arousal,
     CompositionRequest,
+    StageName,
     Valence,
     Weight,
 )
 
 GenreName = Literal[GENRES]  # type: ignore[valid-type]
+StageNameIn = Literal[tuple(s.value for s in StageName)]  # type: ignore[valid-type]
 MoodLabel = Literal[tuple(MOOD_LABELS)]  # type: ignore[valid-type]
 VoiceName = Literal[VOICES]  # type: ignore[valid-type]
 Status = Literal["accepted", "running", "cancelling", "completed", "failed", "cancelled"]
@@ -73,6 +75,7 @@ API-facing types where the OpenAPI document should list the choices."""
 class Links(BaseModel):
     self: str
     events: str
+    revisions: str | None = None
 
 
 class CompositionAccepted(BaseModel):
@@ -111,7 +114,65 @@ class CompositionPublic(BaseModel):
     artifacts: list[ArtifactPublic]
     error: dict[str, Any] | None
     duration_ms: int | None = Field(description="accepted to completed, in milliseconds")
+    revision: int = Field(0, description="the current revision (0: as first composed); its files are served")
+    plan: dict[str, Any] | None = Field(None, description="key, mode, tempo, meter and the form (each section's "
+                                        "bars and energy) of the current revision")
+    chords: list[dict[str, Any]] | None = Field(None, description="the chords of each section")
+    lyrics: list[dict[str, Any]] | None = Field(None, description="the lines of each sung section")
     links: Links
+
+
+class RevisionCreate(Strict):
+    """Redo ``stage`` and every stage that depends on it, with ``changes`` to the request, e.g.
+    ``{"stage": "vocals", "changes": {"voice": "tenor"}}``; the stages before it are kept as they are."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"stage": "lyrics", "changes": {"lyrics": "new words\nfor the old tune"}},
+        {"stage": "vocals", "changes": {"voice": "tenor"}},
+        {"stage": "melody", "changes": {"seed": 7}},
+        {"stage": "master", "changes": {"mix": {"vocal_db": 2, "reverb": 0.3, "brightness": 0.1, "lufs": -12}}}]})
+
+    stage: StageNameIn
+    changes: dict[str, Any] = Field(description="request fields to change; which ones a stage takes: "
+                                    "plan: mood, genres, theme, duration_s, seed, lyrics, voice, mix; harmony: seed; "
+                                    "lyrics: lyrics, theme, seed, voice; melody: seed, voice; arrangement: genres, "
+                                    "seed; vocals: voice; render: -; master: mix (and every later stage's)")
+
+
+class RevisionLinks(BaseModel):
+    self: str
+    events: str
+
+
+class RevisionAccepted(BaseModel):
+    composition_id: uuid.UUID
+    number: int
+    status: str
+    links: RevisionLinks
+
+
+class RevisionPublic(BaseModel):
+    composition_id: uuid.UUID
+    number: int = Field(description="0 is the composition as first composed")
+    status: str
+    current: bool = Field(description="the composition's files are this revision's")
+    stage: str | None = Field(description="the stage the revision redid (and what depends on it)")
+    changes: dict[str, Any]
+    progress: float
+    stages: list[dict[str, Any]] = Field(description="each stage's state in this run ('kept': carried over)")
+    stages_run: list[str]
+    duration_ms: int | None
+    quality: dict[str, Any] | None
+    artifacts: list[ArtifactPublic]
+    error: dict[str, Any] | None
+    created_at: datetime
+    finished_at: datetime | None
+    deleted: bool
+    links: RevisionLinks
+
+
+class RevisionList(BaseModel):
+    items: list[RevisionPublic]
 
 
 class CompositionSummary(BaseModel):

@@ -51,21 +51,28 @@ def _chunks(store: ArtifactStore, uri: str, start: int, end: int) -> Iterator[by
         position = last + 1
 
 
+DOWNLOAD = {200: {"content": {"application/octet-stream": {}}, "description": "the file (or the range asked for)"},
+            206: {"description": "the requested byte range"}, 416: {"description": "the range lies outside the file"},
+            **{k: v for k, v in PROBLEMS.items() if k in (401, 404)}}
+
+
 @router.get("/{composition_id}/artifacts/{name}", response_class=StreamingResponse, summary="Download an artifact",
-            responses={200: {"content": {"application/octet-stream": {}}, "description": "the file (or the range asked for)"},
-                       206: {"description": "the requested byte range"},
-                       416: {"description": "the range lies outside the file"},
-                       **{k: v for k, v in PROBLEMS.items() if k in (401, 404)}})
+            responses=DOWNLOAD)
 def artifact(composition_id: uuid.UUID, name: Annotated[str, Path(max_length=200)], tenant: TenantDep,
              session: SessionDep, store: StoreDep,
              range_header: Annotated[str | None, Header(alias="Range")] = None) -> StreamingResponse:
-    """Audio, MIDI and lyrics of a completed composition; ``Range: bytes=a-b`` answers 206."""
+    """Audio, MIDI and lyrics of the composition's current revision; ``Range: bytes=a-b`` answers 206."""
     row = queries.composition(session, tenant.id, composition_id)
     if row is None:
         raise NotFound("composition")
-    found = next((a for a in row.artifacts if a["name"] == name), None)
+    return serve(store, next((a for a in row.artifacts if a["name"] == name), None), range_header)
+
+
+def serve(store: ArtifactStore, found: dict | None, range_header: str | None) -> StreamingResponse:
+    """Stream one stored artifact (a read model entry: name, uri, sha256, media_type), or a part of it."""
     if found is None:
         raise NotFound("artifact")
+    name = found["name"]
     try:
         size = store.size(found["uri"])
     except ArtifactNotFound:  # removed by a compensation or a cleanup

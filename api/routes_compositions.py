@@ -36,7 +36,8 @@ PROBLEMS = {status: {"model": ProblemDetail, "content": {"application/problem+js
 
 
 def links(composition_id: uuid.UUID) -> Links:
-    return Links(self=f"{PREFIX}/{composition_id}", events=f"{PREFIX}/{composition_id}/events")
+    return Links(self=f"{PREFIX}/{composition_id}", events=f"{PREFIX}/{composition_id}/events",
+                 revisions=f"{PREFIX}/{composition_id}/revisions")
 
 
 def to_domain(body: CompositionCreate) -> CompositionRequest:
@@ -100,7 +101,8 @@ def get_composition(composition_id: uuid.UUID, tenant: TenantDep, session: Sessi
     return CompositionPublic(id=row.id, status=row.status, progress=row.progress, created_at=row.created_at,
                              updated_at=row.updated_at, finished_at=row.finished_at, request=row.request,
                              stages=stages, quality=row.quality, artifacts=artifacts, error=row.error,
-                             duration_ms=row.duration_ms, links=links(row.id))
+                             duration_ms=row.duration_ms, revision=row.revision, plan=row.plan, chords=row.harmony,
+                             lyrics=row.lyrics, links=links(row.id))
 
 
 @router.post("/{composition_id}/cancel", status_code=202, response_model=Accepted,

@@ -29,28 +29,14 @@ router = APIRouter(prefix=PREFIX, tags=["compositions"])
 TERMINAL_EVENTS = {"CompositionCompleted", "CompositionFailed", "CompositionCancelled"}
 
 
-@router.get("/{composition_id}/events", summary="Progress and lifecycle events (Server-Sent Events)",
-            response_class=StreamingResponse, responses={
-                200: {"content": {sse.MEDIA_TYPE: {"schema": {"type": "string"}}},
-                      "description": "an event stream; each event's data is JSON, its id resumes the stream"},
-                **{k: v for k, v in PROBLEMS.items() if k in (401, 404)}})
-async def events(composition_id: uuid.UUID, request: Request, tenant: TenantDep, settings: SettingsDep,
-                 last_event_id: Annotated[str | None, Header(max_length=40)] = None,
-                 after: Annotated[int | None, Query(ge=0, description="resume after this event id (for clients that cannot send Last-Event-ID)")] = None,
-                 ) -> StreamingResponse:
+def event_stream(request: Request, settings, composition_id: uuid.UUID, start: int, revision: int) -> StreamingResponse:
+    """Server-Sent Events of one run of a composition (0: the composition itself), from ``start`` to its end."""
     sessions = request.app.state.sessions
-
-    def owned() -> bool:
-        with sessions() as session:
-            return queries.owns(session, tenant.id, composition_id)
-
-    if not await run_in_threadpool(owned):
-        raise NotFound("composition")
-    start = sse.parse_last_event_id(last_event_id) if last_event_id is not None else (after or 0)
 
     def fetch(after_seq: int):
         with sessions() as session:
-            return [(row.seq, row.type, row.payload) for row in readmodel.events_after(session, composition_id, after_seq)]
+            return [(row.seq, row.type, row.payload)
+                    for row in readmodel.events_after(session, composition_id, after_seq, revision=revision)]
 
     async def stream() -> AsyncIterator[bytes]:
         cursor, quiet_since = start, time.monotonic()
@@ -74,3 +60,28 @@ async def events(composition_id: uuid.UUID, request: Request, tenant: TenantDep,
 
     return StreamingResponse(stream(), media_type=sse.MEDIA_TYPE,
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def resume_from(last_event_id: str | None, after: int | None) -> int:
+    return sse.parse_last_event_id(last_event_id) if last_event_id is not None else (after or 0)
+
+
+@router.get("/{composition_id}/events", summary="Progress and lifecycle events (Server-Sent Events)",
+            response_class=StreamingResponse, responses={
+                200: {"content": {sse.MEDIA_TYPE: {"schema": {"type": "string"}}},
+                      "description": "an event stream; each event's data is JSON, its id resumes the stream"},
+                **{k: v for k, v in PROBLEMS.items() if k in (401, 404)}})
+async def events(composition_id: uuid.UUID, request: Request, tenant: TenantDep, settings: SettingsDep,
+                 last_event_id: Annotated[str | None, Header(max_length=40)] = None,
+                 after: Annotated[int | None, Query(ge=0, description="resume after this event id (for clients that cannot send Last-Event-ID)")] = None,
+                 ) -> StreamingResponse:
+    """The composition's own run (a revision has its own stream: .../revisions/{n}/events)."""
+    sessions = request.app.state.sessions
+
+    def owned() -> bool:
+        with sessions() as session:
+            return queries.owns(session, tenant.id, composition_id)
+
+    if not await run_in_threadpool(owned):
+        raise NotFound("composition")
+    return event_stream(request, settings, composition_id, resume_from(last_event_id, after), revision=0)

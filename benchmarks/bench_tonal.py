@@ -34,7 +34,12 @@ def main() -> None:
     import soundfile as sf
 
     from music.engine import compose
-    from music.metrics_tonal import estimate_key, estimate_tempo, mode_family, tempo_error
+    from music.metrics_tonal import (
+        estimate_key,
+        estimate_tempo,
+        mode_family,
+        tempo_error,
+    )
     from music.theory import pitch_class
     from storage.local import LocalArtifactStore
     from tests.unit.music.symbolic_songs import request

@@ -74,16 +74,22 @@ class SseReader:
                 kind, data = None, None
 
 
-def events(http: httpx.Client, composition_id: str, *, deadline: float | None = None) -> Iterator[tuple[str, dict]]:
-    """(event type, data) from the event stream until the terminal event, reconnecting when cut.
+def run_path(composition_id: str, revision: int | None = None) -> str:
+    """The API path of a composition, or of one of its revisions."""
+    base = f"/api/v2/compositions/{composition_id}"
+    return base if revision is None else f"{base}/revisions/{revision}"
 
-    ``deadline`` (time.monotonic) ends the wait with TimeoutError."""
+
+def events(http: httpx.Client, composition_id: str, *, deadline: float | None = None,
+           revision: int | None = None) -> Iterator[tuple[str, dict]]:
+    """(event type, data) from the event stream (the composition's, or a revision's) until the terminal
+    event, reconnecting when cut. ``deadline`` (time.monotonic) ends the wait with TimeoutError."""
     reader = SseReader()
     while deadline is None or time.monotonic() < deadline:
         headers = {"Last-Event-ID": reader.last_id} if reader.last_id else {}
         read = None if deadline is None else max(0.1, deadline - time.monotonic())
         try:
-            with http.stream("GET", f"/api/v2/compositions/{composition_id}/events", headers=headers,
+            with http.stream("GET", f"{run_path(composition_id, revision)}/events", headers=headers,
                              timeout=httpx.Timeout(10, read=read)) as response:
                 if response.status_code != 200:
                     response.read()
@@ -97,11 +103,35 @@ def events(http: httpx.Client, composition_id: str, *, deadline: float | None = 
     raise TimeoutError(f"no terminal event for {composition_id} before the deadline")
 
 
-def download(http: httpx.Client, composition_id: str, out_dir: Path) -> list[Path]:
-    body = http.get(f"/api/v2/compositions/{composition_id}")
+def revise(http: httpx.Client, composition_id: str, stage: str, changes: dict,
+           idempotency_key: str | None = None) -> int:
+    """POST a revision (retrying transport errors and 429s with the same key); return its number."""
+    key = idempotency_key or str(uuid.uuid4())
+    response = None
+    for attempt in range(5):
+        try:
+            response = http.post(f"/api/v2/compositions/{composition_id}/revisions",
+                                 json={"stage": stage, "changes": changes}, headers={"Idempotency-Key": key})
+        except httpx.TransportError:
+            if attempt == 4:
+                raise
+            time.sleep(1 + attempt)
+            continue
+        if response.status_code == 429:
+            time.sleep(float(response.headers.get("Retry-After", "1")))
+            continue
+        if response.status_code != 202:
+            raise ApiError(response)
+        return response.json()["number"]
+    raise ApiError(response)
+
+
+def download(http: httpx.Client, composition_id: str, out_dir: Path, revision: int | None = None) -> list[Path]:
+    """Every file of the composition's current revision (or of ``revision``) into ``out_dir/<id>[/r<n>]``."""
+    body = http.get(run_path(composition_id, revision))
     if body.status_code != 200:
         raise ApiError(body)
-    target = out_dir / composition_id
+    target = out_dir / composition_id if revision is None else out_dir / composition_id / f"r{revision}"
     target.mkdir(parents=True, exist_ok=True)
     paths = []
     for artifact in body.json()["artifacts"]:
@@ -114,11 +144,11 @@ def download(http: httpx.Client, composition_id: str, out_dir: Path) -> list[Pat
                 for chunk in response.iter_bytes():
                     handle.write(chunk)
         paths.append(path)
-    (target / "composition.json").write_text(json.dumps(body.json(), indent=2))
+    (target / ("composition.json" if revision is None else "revision.json")).write_text(json.dumps(body.json(), indent=2))
     return paths
 
 
-def follow(http: httpx.Client, composition_id: str, *, quiet: bool = False,
+def follow(http: httpx.Client, composition_id: str, *, quiet: bool = False, revision: int | None = None,
            on_event: Callable[[str, dict], None] | None = None) -> tuple[str, dict]:
     """Follow to the end with a progress bar (overall, plus each stage's state); return the terminal event."""
     from rich.console import Console
@@ -130,8 +160,9 @@ def follow(http: httpx.Client, composition_id: str, *, quiet: bool = False,
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                   TextColumn("{task.fields[stages]}"), TimeElapsedColumn(), console=console,
                   disable=quiet) as progress:
-        task = progress.add_task(composition_id[:8], total=1.0, stages="waiting for the pipeline")
-        for kind, data in events(http, composition_id):
+        label = composition_id[:8] if revision is None else f"{composition_id[:8]} r{revision}"
+        task = progress.add_task(label, total=1.0, stages="waiting for the pipeline")
+        for kind, data in events(http, composition_id, revision=revision):
             if on_event:
                 on_event(kind, data)
             if kind == "CompositionProgressed":

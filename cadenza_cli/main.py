@@ -7,6 +7,7 @@ import typer
 from cadenza_cli import infra, run, tenants, worker
 from cadenza_cli.compose import compose
 from cadenza_cli.demo import demo
+from cadenza_cli.revise import revise
 from cadenza_cli.up import up
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Cadenza: songs composed by an event-driven pipeline.")
@@ -17,6 +18,7 @@ app.add_typer(worker.app, name="worker")
 app.command(name="up")(up)
 app.command(name="demo")(demo)
 app.command(name="compose")(compose)
+app.command(name="revise")(revise)
 
 if __name__ == "__main__":
     app()

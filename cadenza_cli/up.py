@@ -66,6 +66,21 @@ def wait_for_api(url: str, supervisor: Supervisor, timeout: float = 60.0) -> Non
     raise RuntimeError(f"the API did not answer at {url} within {timeout:.0f}s")
 
 
+DEV_KEY_FILE = "dev-tenant.key"
+
+
+def development_key(settings: ServiceSettings, database_url: str) -> str:
+    """The key of the local development tenant (created once, kept under the run dir)."""
+    from infra.database import make_engine, make_session_factory
+    from tenancy.keys import development_key as dev_key
+
+    engine = make_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        return dev_key(make_session_factory(engine), settings.run_dir / DEV_KEY_FILE)
+    finally:
+        engine.dispose()
+
+
 def services_were_running(settings: ServiceSettings) -> bool:
     from infra import stack
 
@@ -97,7 +112,10 @@ def up(port: int = typer.Option(8000, envvar="CADENZA_API_PORT", help="the API's
     try:
         start_processes(supervisor, per_stage=stage_workers == "per-stage", metrics_base_port=metrics_base_port)
         wait_for_api(f"http://127.0.0.1:{port}", supervisor)
-        typer.echo(f"\ncadenza is up: web page and API on http://127.0.0.1:{port}/ (OpenAPI at /docs); "
+        key = development_key(settings, services.database_url)
+        typer.echo(f"\ncadenza is up: web page http://127.0.0.1:{port}/#key={key} (API, OpenAPI at /docs)\n"
+                   f"  your development key: {key}  (tenant 'dev'; kept in {settings.run_dir / DEV_KEY_FILE})\n"
+                   f"  CADENZA_API_KEY={key} cadenza compose --theme 'a summer road trip'\n"
                    f"Ctrl-C stops everything\n")
         while not stop.wait(0.5):
             dead = supervisor.exited()

@@ -14,7 +14,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from composition.controls import BPM_RANGE, MODES, check_bpm, check_tags, parse_key, parse_meter
+from composition.controls import (
+    BPM_RANGE,
+    MODES,
+    check_bpm,
+    check_tags,
+    parse_key,
+    parse_meter,
+)
 from composition.errors import InvalidInput
 
 

@@ -14,7 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from composition.artifacts import ArtifactStore
-from composition.models import SECTION_TYPES, CompositionContext, CompositionRequest, Frozen, StageName
+from composition.models import (
+    SECTION_TYPES,
+    CompositionContext,
+    CompositionRequest,
+    Frozen,
+    StageName,
+)
 from composition.pipeline import COMPOSE
 from music.errors import StageError
 from music.registry import ProviderRegistry, default_registry

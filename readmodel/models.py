@@ -49,6 +49,10 @@ class Composition(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    current_revision: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    plan: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    harmony: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    lyrics: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
 
 
 class CompositionStage(Base):
@@ -79,3 +83,28 @@ class CompositionEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     source: Mapped[str | None] = mapped_column(Text)
     """topic/partition/offset the event was read from (for operators)."""
+    revision: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class Revision(Base):
+    """One run of a composition: 0 the composition itself, n its revision n (as the events tell it)."""
+
+    __tablename__ = "revisions"
+
+    composition_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False)
+    stage: Mapped[str | None] = mapped_column(String(16))
+    progress: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
+    stages: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    stages_run: Mapped[list[str] | None] = mapped_column(JSONB)
+    artifacts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    """Every artifact of the run, with the stage that stored it."""
+    quality: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    duration_ms: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

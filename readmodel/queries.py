@@ -18,7 +18,11 @@ def stages(session: Session, composition_id: uuid.UUID) -> list[CompositionStage
     return sorted(rows, key=lambda row: _STAGE_ORDER.get(row.stage, 99))
 
 
-def events_after(session: Session, composition_id: uuid.UUID, after_seq: int, limit: int = 200) -> list[CompositionEvent]:
-    return list(session.execute(
-        select(CompositionEvent).where(CompositionEvent.composition_id == composition_id, CompositionEvent.seq > after_seq)
-        .order_by(CompositionEvent.seq).limit(limit)).scalars())
+def events_after(session: Session, composition_id: uuid.UUID, after_seq: int, limit: int = 200,
+                 revision: int | None = None) -> list[CompositionEvent]:
+    """The composition's events after ``after_seq`` in order (only revision ``revision``'s, if given)."""
+    query = select(CompositionEvent).where(CompositionEvent.composition_id == composition_id,
+                                           CompositionEvent.seq > after_seq)
+    if revision is not None:
+        query = query.where(CompositionEvent.revision == revision)
+    return list(session.execute(query.order_by(CompositionEvent.seq).limit(limit)).scalars())

@@ -34,6 +34,10 @@ class CompositionView:
     artifacts: list[dict[str, Any]]
     error: dict[str, Any] | None
     duration_ms: int | None
+    revision: int = 0
+    plan: dict[str, Any] | None = None
+    harmony: list[dict[str, Any]] | None = None
+    lyrics: list[dict[str, Any]] | None = None
 
 
 def _status():
@@ -50,15 +54,18 @@ def _columns():
             func.coalesce(Composition.progress, 0.0).label("progress"),
             func.coalesce(Submission.created_at, Composition.created_at).label("created_at"),
             func.coalesce(Composition.updated_at, Submission.created_at).label("updated_at"),
-            Composition.finished_at, func.coalesce(Submission.request, Composition.request).label("request"),
-            Composition.quality, Composition.artifacts, Composition.error, Composition.duration_ms)
+            Composition.finished_at, func.coalesce(Composition.request, Submission.request).label("request"),
+            Composition.quality, Composition.artifacts, Composition.error, Composition.duration_ms,
+            func.coalesce(Composition.current_revision, 0).label("revision"), Composition.plan, Composition.harmony,
+            Composition.lyrics)
 
 
 def _view(row) -> CompositionView:
     return CompositionView(id=row.id, status=row.status, progress=row.progress, created_at=row.created_at,
                            updated_at=row.updated_at, finished_at=row.finished_at, request=row.request,
                            quality=row.quality, artifacts=row.artifacts or [], error=row.error,
-                           duration_ms=row.duration_ms)
+                           duration_ms=row.duration_ms, revision=row.revision, plan=row.plan, harmony=row.harmony,
+                           lyrics=row.lyrics)
 
 
 def composition(session: Session, tenant_id: str, composition_id: uuid.UUID) -> CompositionView | None:

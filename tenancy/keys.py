@@ -12,6 +12,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -102,3 +103,20 @@ class KeyVerifier:
                 self._cache.clear()
             self._cache[digest] = (info, now + self.cache_s)
         return info
+
+
+def development_key(sessions: sessionmaker[Session], key_file: Path, tenant_id: str = "dev") -> str:
+    """The local development tenant's key: created once (tenant ``dev``, no limits) and kept in
+    ``key_file`` (readable by its owner only), so `cadenza up` can print it at every start."""
+    if key_file.exists():
+        key = key_file.read_text().strip()
+        if KeyVerifier(sessions, cache_s=0).tenant_for(key) is not None:
+            return key
+    try:
+        key = create_tenant(sessions, tenant_id, rate_per_s=0, burst=1, max_in_flight=0)
+    except TenantExists:
+        key = add_key(sessions, tenant_id)
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.touch(mode=0o600)
+    key_file.write_text(key + "\n")
+    return key

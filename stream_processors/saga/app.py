@@ -14,8 +14,8 @@ import time
 
 import faust
 
-from composition.events import utcnow
 from composition.circuit import CircuitBreaker
+from composition.events import utcnow
 from composition.policy import SagaPolicy
 from composition.retry import Backoff
 from infra.topics import CONTROL, REQUESTS, SAGA_TICKS, STAGE_RESULTS

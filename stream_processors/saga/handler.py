@@ -12,6 +12,7 @@ import uuid
 from collections.abc import MutableMapping
 from datetime import datetime
 
+from composition.circuit import CircuitBreaker
 from composition.errors import InvalidInput
 from composition.events import (
     CompensationRequested,
@@ -23,7 +24,6 @@ from composition.events import (
     StageFailed,
     StageRequested,
 )
-from composition.circuit import CircuitBreaker
 from composition.policy import SagaPolicy
 from composition.saga import SagaInput, transition
 from composition.saga_state import SagaState, Tick, next_wakeup

@@ -82,7 +82,7 @@ def _count_attempt(namespace: str, stage: str, provider: str) -> int:
 
 class FakeProvider:
     version = "1"
-    capabilities = frozenset({"fake"})
+    capabilities = frozenset({"fake", "user-lyrics"})
 
     def __init__(self, stage: StageName, name: str) -> None:
         self.stage = stage

@@ -19,8 +19,13 @@ from pathlib import Path
 
 from confluent_kafka import Consumer
 
-from composition.events import CancelRequested, CompositionRequested, Envelope
-from composition.models import CompositionRequest, GenreWeight, Mood
+from composition.events import (
+    CancelRequested,
+    CompositionRequested,
+    Envelope,
+    RevisionRequested,
+)
+from composition.models import CompositionRequest, GenreWeight, Mood, StageName
 from infra.topics import CONTROL, EVENTS, REQUESTS, STAGE_RESULTS, Topics, ensure_topics
 from producers.kafka_publisher import KafkaPublisher
 from schemas.serde import decode
@@ -123,9 +128,23 @@ class Pipeline:
         self.publisher.flush()
         return event.composition_id
 
-    def cancel(self, composition_id: uuid.UUID, tenant: str = "acme") -> None:
-        self.publisher.publish(self.prefix + CONTROL, CancelRequested(composition_id=composition_id, tenant_id=tenant))
+    def cancel(self, composition_id: uuid.UUID, tenant: str = "acme", revision: int = 0) -> None:
+        self.publisher.publish(self.prefix + CONTROL, CancelRequested(composition_id=composition_id, tenant_id=tenant,
+                                                                      revision=revision))
         self.publisher.flush()
+
+    def revise(self, composition_id: uuid.UUID, stage: str, changes: dict, number: int = 1,
+               tenant: str = "acme") -> RevisionRequested:
+        """Publish revision ``number`` of a completed composition (its request from the latest completion)."""
+        from composition.revision import revised_request
+
+        latest = [e for e in self.of_type(composition_id, "CompositionCompleted")][-1]
+        request, changed = revised_request(latest.context.request, stage, changes)
+        event = RevisionRequested(composition_id=composition_id, tenant_id=tenant, revision=number,
+                                  stage=StageName(stage), request=request, changes=changed)
+        self.publisher.publish(self.prefix + REQUESTS, event)
+        self.publisher.flush()
+        return event
 
     def publish_raw(self, topic: str, key: bytes, value: bytes) -> None:
         self.publisher.publish_raw(self.prefix + topic, value, key=key)
@@ -154,13 +173,15 @@ class Pipeline:
                     raise AssertionError(f"{proc.name} exited ({proc.popen.returncode}):\n{proc.log.read_text()[-3000:]}")
         raise AssertionError(f"timed out after {timeout}s waiting for {what}; logs:\n{self.logs()}")
 
-    def terminal(self, composition_id: uuid.UUID) -> list[Envelope]:
-        return [e for e in self.events[composition_id] if type(e).__name__ in TERMINAL]
+    def terminal(self, composition_id: uuid.UUID, revision: int = 0) -> list[Envelope]:
+        return [e for e in self.events[composition_id] if type(e).__name__ in TERMINAL
+                and getattr(e, "revision", 0) == revision]
 
-    def wait_terminal(self, composition_id: uuid.UUID, timeout: float = 60.0) -> Envelope:
-        self.wait_for(lambda: self.terminal(composition_id), timeout, f"a terminal event for {composition_id}")
+    def wait_terminal(self, composition_id: uuid.UUID, timeout: float = 60.0, revision: int = 0) -> Envelope:
+        self.wait_for(lambda: self.terminal(composition_id, revision), timeout,
+                      f"a terminal event for {composition_id} (revision {revision})")
         self.poll(1.0)  # a second terminal event would show up now
-        terminal = self.terminal(composition_id)
+        terminal = self.terminal(composition_id, revision)
         assert len(terminal) == 1, f"expected exactly one terminal event, got {terminal}"
         return terminal[0]
 

@@ -3,7 +3,6 @@ stream, and the operational endpoints."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from tests.integration.api_harness import (  # noqa: F401
@@ -40,7 +39,7 @@ def test_get_shows_stages_quality_and_artifact_links(api):
     finish(api, tenant, cid)
     body = api.client.get(f"{BASE}/{cid}", headers=headers).json()
     assert body["status"] == "completed" and body["progress"] == 1.0 and body["duration_ms"] == 1234
-    assert body["request"]["theme"] == REQUEST["theme"]  # what was asked (the submission)
+    assert body["request"]["theme"] == "a test"  # the current revision's request (the projected context)
     stages = {s["stage"]: s for s in body["stages"]}
     assert stages["plan"] == {**stages["plan"], "status": "completed", "provider": "local", "duration_ms": 12}
     assert [s["stage"] for s in body["stages"]][:3] == ["plan", "harmony", "lyrics"]

@@ -12,13 +12,27 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 from kafka_helpers import consume
 
-from composition.events import (EVENT_TYPES, CancelRequested, CompositionRequested, PolicyUpdated, StageCompleted,
-                                StageFailed, StageRequested)
+from composition.events import (
+    EVENT_TYPES,
+    CancelRequested,
+    CompositionRequested,
+    PolicyUpdated,
+    StageCompleted,
+    StageFailed,
+    StageRequested,
+)
 from composition.models import Artifact, StageName
 from infra.net import free_port
 from schemas import catalog, serde
 from schemas.errors import SchemaRegistryError, SerdeError
-from schemas.registry import HEADER_SIZE, RegistrySerde, SchemaFormat, SchemaSettings, subject, wire_format
+from schemas.registry import (
+    HEADER_SIZE,
+    RegistrySerde,
+    SchemaFormat,
+    SchemaSettings,
+    subject,
+    wire_format,
+)
 from schemas.registry_client import RegistryClient
 
 pytestmark = pytest.mark.integration

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 import typer
 
-from cadenza_cli.request_options import api_body, build_request, parse_genres, parse_mood
+from cadenza_cli.request_options import (
+    api_body,
+    build_request,
+    parse_genres,
+    parse_mood,
+)
 
 
 def test_bare_genres_share_what_is_left():

@@ -4,9 +4,9 @@ import pytest
 
 from composition.errors import InvalidInput
 from composition.models import CompositionRequest, GenreWeight, Mood
+from composition.models import StageName as S
 from composition.pipeline import REVISE
 from composition.revision import revised_request
-from composition.models import StageName as S
 
 REQUEST = CompositionRequest(mood=Mood.from_label("happy"), genres=[GenreWeight(genre="pop", weight=1.0)],
                              theme="summer", duration_s=30, seed=42)

@@ -13,12 +13,18 @@ from composition.events import (
 )
 from composition.models import StageName as S
 from composition.pipeline import spec_of
-from composition.policy import SagaPolicy
 from composition.retry import Backoff
 from composition.saga import transition
 from composition.saga_state import SagaState, Tick, next_wakeup
 from composition.saga_step import event_id
-from tests.unit.composition.saga_fakes import T0, TENANT, Driver, Inputs, section, saga_policy
+from tests.unit.composition.saga_fakes import (
+    T0,
+    TENANT,
+    Driver,
+    Inputs,
+    saga_policy,
+    section,
+)
 
 ALL_BUT_MASTER = (S.PLAN, S.HARMONY, S.LYRICS, S.MELODY, S.ARRANGEMENT, S.VOCALS, S.RENDER)
 

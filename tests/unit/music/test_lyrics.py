@@ -3,7 +3,10 @@
 import pytest
 
 from music.errors import StageError
+from music.frames import FRAMES
+from music.imagery import GENERAL, TOPICS
 from music.lyrics import align_user_lyrics, make_lyrics, scheme_of
+from music.metrics_lyrics import valence
 from music.phonetics import (
     in_dictionary,
     letter_to_sound,
@@ -15,9 +18,6 @@ from music.phonetics import (
 )
 from music.plan import LINE_SLOTS, make_plan
 from music.rhythm import fits
-from music.frames import FRAMES
-from music.imagery import GENERAL, TOPICS
-from music.metrics_lyrics import valence
 from tests.unit.music.symbolic_songs import SUNG, request, song, user_request, user_song
 
 

@@ -9,13 +9,13 @@ import copy
 from io import BytesIO
 
 import pytest
+from avro_compat import avro_values, minimal_value, problems
 from fastavro import schemaless_reader, schemaless_writer
 from fastavro.read import SchemaResolutionError
 from hypothesis import HealthCheck, assume, given, settings
-
-from avro_compat import avro_values, minimal_value, problems
-from composition.events import EVENT_TYPES
 from model_strategies import events
+
+from composition.events import EVENT_TYPES
 from schemas import catalog
 from schemas.convert import from_dict, to_dict
 from schemas.serde import MAGIC, decode

@@ -9,7 +9,6 @@ import pytest
 from composition.errors import InvalidInput
 from composition.events import CompositionProgressed, StageRequested
 from composition.models import StageName
-from composition.policy import SagaPolicy
 from composition.saga_state import SagaState, Tick
 from infra.topics import COMPENSATIONS, EVENTS, Topics
 from stream_processors.saga.handler import TICK_RESEND_S, SagaHandler, tick_for

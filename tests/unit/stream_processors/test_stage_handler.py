@@ -9,7 +9,14 @@ from datetime import timedelta
 import pytest
 
 from composition.errors import InvalidInput
-from composition.events import CompensationRequested, Error, StageCompensated, StageCompleted, StageFailed, StageRequested
+from composition.events import (
+    CompensationRequested,
+    Error,
+    StageCompensated,
+    StageCompleted,
+    StageFailed,
+    StageRequested,
+)
 from composition.models import CompositionContext, StageName
 from infra.topics import STAGE_RESULTS, Topics
 from stream_processors.stage.handler import StageHandler
