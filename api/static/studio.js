@@ -15,7 +15,8 @@ function setupStudio() {
   $("studio-close").addEventListener("click", closeStudio);
   $("open-studio").addEventListener("click", () => openStudio($("open-studio").dataset.id));
   $("studio-seed-stage").innerHTML = STUDIO_SEED_STAGES.map((s) => `<option>${s}</option>`).join("");
-  $("revise-lyrics").addEventListener("submit", (e) => reviseWith(e, "lyrics", {lyrics: $("studio-lyrics-text").value}));
+  $("revise-lyrics").addEventListener("submit", (e) => reviseWith(e, $("studio-lyrics-replan").checked ? "plan" : "lyrics",
+                                                                  {lyrics: $("studio-lyrics-text").value}));
   $("revise-voice").addEventListener("submit", (e) => reviseWith(e, "vocals", {voice: $("studio-voice").value}));
   $("revise-seed").addEventListener("submit", (e) => reviseWith(e, $("studio-seed-stage").value,
                                                                 {seed: Number($("studio-seed").value)}));
@@ -139,6 +140,7 @@ function editableLyrics(c) {
 function fillControls(c) {
   const request = c.request || {};
   $("studio-lyrics-text").value = editableLyrics(c);
+  $("studio-lyrics-replan").checked = false;
   if (request.voice) $("studio-voice").value = request.voice;
   $("studio-seed").value = Math.floor(Math.random() * 1_000_000);
   const blend = Object.fromEntries((request.genres || []).map((g) => [g.genre, g.weight]));
@@ -265,7 +267,8 @@ function renderRevisions() {
     const deletable = !r.current && !r.deleted && STUDIO_FINISHED.includes(r.status);
     return `<tr data-number="${r.number}" class="${status}${r.current ? " current" : ""}">
       <td>${r.number}${r.current ? " <b>current</b>" : ""}</td><td>${r.stage ? `${r.stage} onwards` : "composed"}</td>
-      <td>${escapeHtml(changesText(r.changes))}</td><td class="status">${status}</td>
+      <td>${escapeHtml(changesText(r.changes))}</td>
+      <td><span class="status">${status}</span>${r.error ? ` <small class="error">${escapeHtml(r.error.message || "")}</small>` : ""}</td>
       <td class="progress">${Math.round(r.progress * 100)}%</td>
       <td>${r.duration_ms != null ? `${(r.duration_ms / 1000).toFixed(1)} s` : ""}</td>
       <td><button type="button" class="revision-delete" data-number="${r.number}" ${deletable ? "" : "disabled"}>delete</button></td></tr>`;
