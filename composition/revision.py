@@ -74,5 +74,7 @@ def _as_invalid(exc: ValidationError) -> InvalidInput:
     cause = (error.get("ctx") or {}).get("error")
     loc = [str(p) for p in error.get("loc", ())]
     field = getattr(cause, "field", None) or (loc[0] if loc else "")
+    if field == "stage_seeds":  # a later stage's seed is kept there; the user sent it as `seed`
+        field = "seed"
     message = getattr(cause, "message", None) or str(error.get("msg", "invalid"))
     return InvalidInput(message.removeprefix("Value error, "), field=f"changes.{field}" if field else "changes")

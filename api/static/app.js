@@ -8,7 +8,7 @@ const MOODS = ["happy", "euphoric", "energetic", "calm", "romantic", "hopeful", 
                "angry", "tense", "dreamy"];
 const STAGES = ["plan", "harmony", "lyrics", "melody", "arrangement", "vocals", "render", "master"];
 const STAGE_WIDTH = {pending: 0, running: 50, retrying: 40, completed: 100, failed: 100, skipped: 100,
-                     compensating: 100, compensated: 100};
+                     compensating: 100, compensated: 100, kept: 100};
 const $ = (id) => document.getElementById(id);
 let following = null;  // AbortController of the stream being read
 
@@ -21,29 +21,65 @@ async function api(path, options = {}) {
     let problem = {};
     try { problem = await response.json(); } catch (e) { /* not JSON */ }
     const fields = (problem.errors || []).map((e) => `${e.field}: ${e.message}`).join("; ");
-    throw new Error(fields || problem.detail || `HTTP ${response.status}`);
+    const error = new Error(fields || problem.detail || `HTTP ${response.status}`);
+    error.status = response.status;
+    error.problem = problem;  // the RFC 9457 problem detail, for callers that show more of it
+    throw error;
   }
   return response;
 }
 
+// The key can come in the address (`cadenza up` prints http://127.0.0.1:8000/#key=cz_...): it is
+// stored like a typed key and then removed from the address bar, so it is not bookmarked or shared.
+function takeKeyFromAddress() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const given = (fragment.get("key") || "").trim();
+  if (!given) return;
+  localStorage.setItem("cadenza-api-key", given);
+  fragment.delete("key");
+  const rest = fragment.toString();
+  history.replaceState(null, "", location.pathname + location.search + (rest ? `#${rest}` : ""));
+}
+
 function setupForm() {
   $("mood").innerHTML = MOODS.map((m) => `<option>${m}</option>`).join("");
-  $("genres").insertAdjacentHTML("beforeend", GENRES.map((g, i) =>
-    `<div class="genre"><label><input type="checkbox" data-genre="${g}" ${i === 0 ? "checked" : ""}> ${g}</label>
-     <input type="range" min="1" max="100" value="50" data-weight="${g}"></div>`).join(""));
+  $("genres").insertAdjacentHTML("beforeend", genreInputs("", {[GENRES[0]]: 0.5}));
+  takeKeyFromAddress();
   $("api-key").value = localStorage.getItem("cadenza-api-key") || "";
+  window.addEventListener("hashchange", () => {  // a #key= address pasted into an open page
+    if (!location.hash.includes("key=")) return;
+    takeKeyFromAddress();
+    $("api-key").value = localStorage.getItem("cadenza-api-key") || "";
+    loadHistory();
+  });
   $("api-key").addEventListener("change", () => { localStorage.setItem("cadenza-api-key", key()); loadHistory(); });
   $("compose").addEventListener("submit", submit);
   $("refresh").addEventListener("click", loadHistory);
 }
 
-function requestBody() {
-  const chosen = GENRES.filter((g) => document.querySelector(`[data-genre=${g}]`).checked);
-  const raw = chosen.map((g) => Number(document.querySelector(`[data-weight=${g}]`).value));
+// A checkbox and a weight slider per genre (attributes data-<prefix>genre / data-<prefix>weight); `blend`
+// maps the genres to check to their weight (0..1).
+function genreInputs(prefix, blend) {
+  return GENRES.map((g) => {
+    const weight = blend[g] === undefined ? 50 : Math.max(1, Math.round(blend[g] * 100));
+    return `<div class="genre"><label><input type="checkbox" data-${prefix}genre="${g}" ${g in blend ? "checked" : ""}> ${g}</label>
+     <input type="range" min="1" max="100" value="${weight}" data-${prefix}weight="${g}"></div>`;
+  }).join("");
+}
+
+// The genre blend of the inputs genreInputs(prefix) made inside `root`, its weights normalised to sum
+// to exactly 1 (to three decimals).
+function genreBlend(root, prefix = "") {
+  const chosen = GENRES.filter((g) => root.querySelector(`[data-${prefix}genre=${g}]`).checked);
+  const raw = chosen.map((g) => Number(root.querySelector(`[data-${prefix}weight=${g}]`).value));
   const total = raw.reduce((a, b) => a + b, 0);
   const weights = raw.map((w) => Math.round((w / total) * 1000) / 1000);
   if (weights.length) weights[weights.length - 1] = Math.round((1 - weights.slice(0, -1).reduce((a, b) => a + b, 0)) * 1000) / 1000;
-  const body = {mood: $("mood").value, genres: chosen.map((g, i) => ({genre: g, weight: weights[i]})),
+  return chosen.map((g, i) => ({genre: g, weight: weights[i]}));
+}
+
+function requestBody() {
+  const body = {mood: $("mood").value, genres: genreBlend($("genres")),
                 theme: $("theme").value, duration_s: Number($("duration").value), voice: $("voice").value,
                 instrumental: $("instrumental").checked};
   if ($("lyrics").value.trim() && !body.instrumental) body.lyrics = $("lyrics").value;
@@ -66,9 +102,9 @@ async function submit(event) {
   }
 }
 
-function renderStages(stages) {
+function renderStages(stages, list = $("stages")) {
   const byName = Object.fromEntries((stages || []).map((s) => [s.stage, s]));
-  $("stages").innerHTML = STAGES.map((name) => {
+  list.innerHTML = STAGES.map((name) => {
     const s = byName[name] || {status: "pending"};
     const width = STAGE_WIDTH[s.status] ?? 0;
     const detail = [s.status, s.provider, s.duration_ms != null ? `${s.duration_ms} ms` : null,
@@ -100,10 +136,16 @@ async function show(id) {
 }
 
 async function follow(id, signal) {
+  return readEvents(`${API}/${id}/events`, signal, (type, data) => onEvent(id, type, data));
+}
+
+// Read a Server-Sent Events stream at `url` (resuming after the last id when it is cut off) and hand
+// each event to `handle(type, data)` until it returns true.
+async function readEvents(url, signal, handle) {
   let lastId = null;
   while (!signal.aborted) {
     const extra = lastId ? {"Last-Event-ID": lastId} : {};
-    const response = await fetch(`${API}/${id}/events`, {headers: headers(extra), signal});
+    const response = await fetch(url, {headers: headers(extra), signal});
     if (!response.ok) throw new Error(`event stream: HTTP ${response.status}`);
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "";
@@ -123,7 +165,7 @@ async function follow(id, signal) {
         if (fields.id) lastId = fields.id;
         if (!fields.data) continue;
         const data = JSON.parse(fields.data);
-        if (await onEvent(id, fields.event, data)) return;
+        if (await handle(fields.event, data)) return;
       }
     }
     await new Promise((resolve) => setTimeout(resolve, 1000));  // cut off: resume after lastId
@@ -149,11 +191,17 @@ async function blobUrl(url) {
   return URL.createObjectURL(await (await api(url)).blob());
 }
 
+// The song's audio among a composition's (or a revision's) files: the mastered MP3, else a master, else any audio.
+function masterAudio(artifacts) {
+  return artifacts.find((a) => a.name === "master.mp3")
+      || artifacts.find((a) => a.media_type.startsWith("audio/") && a.name.startsWith("master"))
+      || artifacts.find((a) => a.media_type.startsWith("audio/"));
+}
+
 async function showResult(composition) {
   $("result").hidden = false;
-  const audio = composition.artifacts.find((a) => a.name === "master.mp3")
-             || composition.artifacts.find((a) => a.media_type.startsWith("audio/") && a.name.startsWith("master"))
-             || composition.artifacts.find((a) => a.media_type.startsWith("audio/"));
+  $("open-studio").dataset.id = composition.id;
+  const audio = masterAudio(composition.artifacts);
   if (audio) $("player").src = await blobUrl(audio.url);
   $("downloads").innerHTML = composition.artifacts.map((a) =>
     `<li><a href="#" data-url="${a.url}" data-name="${a.name}">${a.name}</a> (${Math.round(a.size_bytes / 1024)} KiB)</li>`).join("");
@@ -178,8 +226,12 @@ async function loadHistory() {
     const body = $("history").querySelector("tbody");
     body.innerHTML = page.items.map((c) =>
       `<tr data-id="${c.id}"><td>${new Date(c.created_at).toLocaleString()}</td><td>${escapeHtml(c.theme || "")}</td>
-       <td>${c.status}</td><td>${Math.round(c.progress * 100)}%</td></tr>`).join("");
+       <td>${c.status}</td><td>${Math.round(c.progress * 100)}%</td>
+       <td>${c.status === "completed" ? `<button type="button" class="studio-open" data-id="${c.id}">studio</button>` : ""}</td></tr>`).join("");
     for (const row of body.querySelectorAll("tr")) row.addEventListener("click", () => show(row.dataset.id));
+    for (const button of body.querySelectorAll("button.studio-open")) {
+      button.addEventListener("click", (event) => { event.stopPropagation(); openStudio(button.dataset.id); });
+    }
   } catch (error) {
     $("form-error").textContent = error.message;
   }

@@ -1,5 +1,6 @@
 """The integration tests' instant fake providers, except that the master is a real (short) WAV,
-so a browser can play it. Injected with CADENZA_PROVIDERS=tests.e2e.providers:registry."""
+so a browser can play it, and a different tone for each run (the namespace: a composition, or one of
+its revisions), so two revisions' masters differ. Injected with CADENZA_PROVIDERS=tests.e2e.providers:registry."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import io
 import math
 import struct
 import wave
+import zlib
 
 from composition.models import StageName
 from music.registry import ProviderRegistry
@@ -27,7 +29,8 @@ def sine_wav(seconds: float = 1.0, rate: int = 22050, freq: float = 440.0) -> by
 class WavMaster(FakeProvider):
     def run(self, ctx, store, namespace):
         section = super().run(ctx, store, namespace)  # the scripted behaviour (failures, hangs)
-        master = store.put(namespace, "master.wav", sine_wav(), "audio/wav")
+        tone = 220.0 + zlib.crc32(namespace.encode()) % 440  # one tone per run: revisions sound different
+        master = store.put(namespace, "master.wav", sine_wav(freq=tone), "audio/wav")
         return section.model_copy(update={"outputs": [master]})
 
 

@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 import uuid
 
 import pytest
 
 pytestmark = pytest.mark.e2e
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required"]
-
-
-@pytest.fixture
-def browser(tmp_path):
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not shutil.which("chromium") and not shutil.os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (infra/apt-packages.txt)")
-    with playwright_api.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(str(tmp_path / f"profile-{uuid.uuid4().hex[:6]}"),
-                                                       executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield context
-        context.close()
 
 
 def test_submit_watch_progress_and_play(stack, browser):

@@ -33,6 +33,8 @@ def test_lyrics_voice_seed_genres_and_mix_changes():
     ("master", {"mix": {"lufs": -3}}, "changes.mix"),
     ("vocals", {"voice": "kazoo"}, "changes.voice"),
     ("arrangement", {"genres": [{"genre": "pop", "weight": 0.5}]}, "changes.genres"),
+    ("melody", {"seed": 2**31}, "changes.seed"),  # kept as stage_seeds, named as the user sent it
+    ("plan", {"seed": -1}, "changes.seed"),
 ])
 def test_a_change_a_stage_does_not_take_names_the_field(stage, changes, field):
     with pytest.raises(InvalidInput) as error:
