@@ -69,7 +69,7 @@ class GenreWeight(Frozen):
         return value
 
 
-VOICES: tuple[str, ...] = ("alto", "tenor")
+VOICES: tuple[str, ...] = ("soprano", "alto", "tenor", "baritone")
 """Voice profiles the vocal stage can sing with."""
 
 

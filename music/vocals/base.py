@@ -46,6 +46,6 @@ class VocalsProvider(BaseProvider):
         voice = VOICE_PROFILES.get(voice_name)
         if voice is None:
             raise StageError("unknown_voice", f"no voice profile {voice_name!r}; known: {', '.join(VOICE_PROFILES)}")
-        audio = self.sing(notes, voice, vocal_style(ctx.plan.genres), vocal_duration_s(ctx), ctx.plan.seed)
+        audio = self.sing(notes, voice, vocal_style(ctx.plan.genres, voice), vocal_duration_s(ctx), ctx.plan.seed)
         artifact = store.put(namespace, "vocals.wav", wav_bytes(audio, self.sample_rate), "audio/wav")
         return VocalsSection(audio=artifact, voice=voice.name, sample_rate=self.sample_rate)
