@@ -139,3 +139,14 @@ def sung_text(notes) -> str:
             lines.append(note.line.text)
         previous = note
     return "\n".join(lines)
+
+
+def sung_word_error(notes, vocal: np.ndarray, sample_rate: int, model: str = "tiny.en") -> tuple[float, str, str]:
+    """(word error rate, transcript, reference lyrics) of a sung vocal stem against its notes'
+    lyrics; ``notes`` are the song's sung notes (``music.vocals.sung_notes``)."""
+    from music.metrics_audio import note_spans
+
+    spans = note_spans([(n.pitch, n.start_s, n.end_s) for n in notes])
+    reference = sung_text(notes)
+    transcript = transcribe(sung_chunks(vocal, sample_rate, spans), model)
+    return word_error_rate(reference, transcript), transcript, reference

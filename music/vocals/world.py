@@ -30,7 +30,10 @@ SILENT_POWER = 1e-14  # spectral envelope of a silent frame
 BREATH_FROM_HZ = 1500.0
 MAX_LEAD_IN_S = 0.18  # onset consonants before a note after a rest take at most this long
 MIN_SUNG_FRAMES = 6  # a note under 30 ms is not sung, as in the formant singer
-VOWEL_WARP = ((0.0, 0.75, 1.0), (0.0, 0.5, 1.0))  # output time share -> spoken vowel share: a diphthong glides late
+LATE_SHARE = 0.0  # share of the onset consonants sung after the note start (0: the vowel is on the beat)
+# output time share -> spoken vowel share: through the vowel's onset quickly, hold its steady part,
+# glide late (a diphthong's second element comes at the end of the note, as singers do)
+VOWEL_WARP = ((0.0, 0.08, 0.75, 1.0), (0.0, 0.25, 0.55, 1.0))
 
 
 @dataclass(frozen=True)
@@ -164,14 +167,16 @@ def place(notes: list[SungNote], sources: list[Syllable], style: VocalStyle) -> 
         room = int(MAX_LEAD_IN_S / HOP_S)
         room = min(room, int(0.4 * (starts[i] - starts[i - 1])) if i > 0 else starts[i])
         lead.append(max(0, min(source.onset, room)))
+    late = [int(round(LATE_SHARE * n)) for n in lead]  # the vowel's delay after the note start
     placed: list[Placement | None] = []
     for i, source in enumerate(sources):
-        end = ends[i] if i + 1 == len(notes) else min(ends[i], starts[i + 1] - lead[i + 1])
-        if end - starts[i] < MIN_SUNG_FRAMES:
+        end = ends[i] if i + 1 == len(notes) else min(ends[i], starts[i + 1] + late[i + 1] - lead[i + 1])
+        vowel = starts[i] + late[i]
+        if end - vowel < MIN_SUNG_FRAMES:
             placed.append(None)
             continue
-        coda = min(source.frames - source.vowel_end, int(0.4 * (end - starts[i])))
-        placed.append(Placement(lead_in=starts[i] - lead[i], vowel=starts[i], coda=end - coda, end=end))
+        coda = min(source.frames - source.vowel_end, int(0.4 * (end - vowel)))
+        placed.append(Placement(lead_in=vowel - lead[i], vowel=vowel, coda=end - coda, end=end))
     return placed
 
 
