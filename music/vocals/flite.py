@@ -35,6 +35,9 @@ from music.vocals.style import SungNote, VoiceProfile
 
 FLITE = "flite"
 _EDGE_S = 0.01  # context kept around a syllable's span (the transition into it)
+VOICELESS = frozenset("HH P T K F TH S SH CH".split())
+"""Phones sung unvoiced whatever the pitch tracker says: flite voices an /h/ between voiced sounds
+(breathy voice), and re-pitched at the note it would turn into a vowel onset ("home" heard "ome")."""
 
 
 @dataclass(frozen=True)
@@ -124,14 +127,19 @@ def spoken_line(text: str, syllables: tuple[tuple[str, ...], ...], voice: VoiceP
     speaker = SPEAKERS[voice.name]
     ours = [list(s) if s else ["AH0"] for s in syllables]
     samples, rate, segments = speak_line(text, speaker)
-    spans = syllable_spans(ours, parse_flite_segments(segments))
+    phones = parse_flite_segments(segments)
+    spans = syllable_spans(ours, phones)
     from_phones = spans is None
     if from_phones:
         samples, rate, segments = speak_line(_phone_string(ours), speaker, phones=True)
-        spans = syllable_spans(ours, parse_flite_segments(segments))
+        phones = parse_flite_segments(segments)
+        spans = syllable_spans(ours, phones)
         if spans is None:
             raise StageError("flite_alignment", f"flite's phones do not align to the line {text[:60]!r}")
     analysis = world.analyse(samples, rate, speaker.f0_floor)
+    for phone in phones:
+        if phone.symbol in VOICELESS:
+            analysis.f0[int(round(phone.start_s / world.HOP_S)):int(round(phone.end_s / world.HOP_S))] = 0.0
     analysis = world.shape_timbre(analysis, voice.formant_scale / speaker.formant_scale,
                                   -6.02 * (voice.tilt - speaker.tilt), voice.envelope)
     total = len(analysis.f0)
