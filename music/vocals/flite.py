@@ -38,6 +38,7 @@ _EDGE_S = 0.01  # context kept around a syllable's span (the transition into it)
 VOICELESS = frozenset("HH P T K F TH S SH CH".split())
 """Phones sung unvoiced whatever the pitch tracker says: flite voices an /h/ between voiced sounds
 (breathy voice), and re-pitched at the note it would turn into a vowel onset ("home" heard "ome")."""
+BREATHY_TO_NOISE = 0.1  # such a frame, turned to noise, 10 dB down (else it is heard as a /k/)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class FliteSpeaker:
     formant_scale: float
     tilt: float
     f0_floor: float
-    stretch: float = 1.0
+    stretch: float = 1.5
 
 
 # slt: US female (CMU ARCTIC, clustergen); rms: US male. Both 16 kHz, in Debian's flite.
@@ -139,7 +140,10 @@ def spoken_line(text: str, syllables: tuple[tuple[str, ...], ...], voice: VoiceP
     analysis = world.analyse(samples, rate, speaker.f0_floor)
     for phone in phones:
         if phone.symbol in VOICELESS:
-            analysis.f0[int(round(phone.start_s / world.HOP_S)):int(round(phone.end_s / world.HOP_S))] = 0.0
+            frames = slice(int(round(phone.start_s / world.HOP_S)), int(round(phone.end_s / world.HOP_S)))
+            breathy = analysis.f0[frames] > 0  # voiced by flite: as noise at its level it would be a burst
+            analysis.sp[frames][breathy] *= BREATHY_TO_NOISE
+            analysis.f0[frames] = 0.0
     analysis = world.shape_timbre(analysis, voice.formant_scale / speaker.formant_scale,
                                   -6.02 * (voice.tilt - speaker.tilt), voice.envelope)
     total = len(analysis.f0)

@@ -90,7 +90,8 @@ def tiny_context(store: ArtifactStore, namespace: str, voice: str = "alto", genr
             for li, line in enumerate(LINES[name]):
                 sylls = [Syllable(text=t, word=w, stress=1 if any(p.endswith("1") for p in ph) else 0, phonemes=ph)
                          for t, w, ph in line]
-                lines.append(LyricLine(text=" ".join(t for t, _, _ in line), syllables=sylls, rhyme="A"))
+                words = [w for k, (_, w, _) in enumerate(line) if k == 0 or line[k - 1][1] != w]
+                lines.append(LyricLine(text=" ".join(words), syllables=sylls, rhyme="A"))
                 for si, pitch in enumerate(MELODY[name][li]):
                     length = 1.0 if si < len(line) - 1 else 2.0
                     notes.append(Note(pitch=pitch + OCTAVE_SHIFT[voice], start_beat=beat, beats=length,
