@@ -41,7 +41,6 @@ CEILING_DBTP = -1.0
 # each role's level (LU) relative to the drums; the vocal sits on top
 ROLE_LEVELS: dict[str, float] = {"drums": 0.0, "bass": -2.0, "chords": -5.0, "pad": -9.0, "lead": -6.0,
                                  "other": -6.0, "vocals": 1.5, "backing": -6.5}  # backing 8 LU under the lead
-BACKING_REVERB = 0.25  # added to the genre's vocal reverb send for the backing vocal
 _ROLE_WORDS = (("backing", "backing"), ("vocal", "vocals"), ("drum", "drums"), ("perc", "drums"), ("bass", "bass"), ("pad", "pad"), ("string", "pad"),
                ("lead", "lead"), ("melody", "lead"), ("chord", "chords"), ("key", "chords"), ("piano", "chords"),
                ("guitar", "chords"), ("comp", "chords"))
@@ -164,10 +163,9 @@ def mix(stems: Iterable[tuple[str, np.ndarray]], vocal: np.ndarray | None, sampl
     bus = instrument_bus(bus, sample_rate, style)
     if vocal is not None:
         vocals = balance({"vocals": _stereo(_fit(vocal, len(bus)))}, sample_rate, style)["vocals"]
+        if backing is not None:  # under the lead, through the same vocal bus (one reverb pass)
+            vocals = vocals + balance({"backing": _stereo(_fit(backing, len(bus)))}, sample_rate, style)["backing"]
         bus = bus + vocal_bus(vocals, sample_rate, vocal_send)
-    if backing is not None:
-        voices = balance({"backing": _stereo(_fit(backing, len(bus)))}, sample_rate, style)["backing"]
-        bus = bus + vocal_bus(voices, sample_rate, min(1.0, vocal_send + BACKING_REVERB))
     return bus_compress(widen(bus, style.stereo_width), sample_rate, style)
 
 

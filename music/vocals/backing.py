@@ -5,7 +5,7 @@ pop, house and folk harmonise the chorus a diatonic third above the lead (a sixt
 third would leave the voice's range by more than a tone); rock doubles it in unison (18 ms late, with
 its own vibrato rate, as a second take is); funk, lofi and ballad keep a single voice. The
 backing is sung by the same singer and voice from the same spoken lines, with less vibrato and more
-breath, and the master mixes it 8 dB under the lead with more reverb (``music.master``).
+breath, and the master mixes it 8 LU under the lead into the same vocal bus (``music.master``).
 """
 
 from __future__ import annotations
