@@ -182,7 +182,8 @@ def place(notes: list[SungNote], sources: list[Syllable], style: VocalStyle) -> 
 
 def _positions(source: Syllable, at: Placement) -> np.ndarray:
     """Fractional source frame per output frame: consonants linear (compressed when shortened), the
-    vowel stretched, holding its first half for 75% of the time so a diphthong glides late."""
+    vowel stretched along VOWEL_WARP (its onset passed quickly, its steady part held, a diphthong's
+    glide at the end)."""
     held = at.coda - at.vowel
     u = (np.arange(held) + 0.5) / held
     warped = np.interp(u, VOWEL_WARP[0], VOWEL_WARP[1])
