@@ -12,7 +12,7 @@ class EngineConfig:
 
     ``measure_intelligibility``: transcribe the vocal in the master stage with the offline
     recogniser (the ``asr`` extra) and report ``QualityMetrics.vocal_intelligibility``. Off by
-    default: it costs about 5-10 s on a 3-minute song on a 2-core machine (benchmarks/bench_vocals.py),
+    default: it costs about 10 s on a 3-minute song on the shared 2-core machine (9 Whisper windows),
     a third to a half again of the whole engine; a worker turns it on where that is worth it.
     ``recogniser``: the Whisper model it uses ("tiny.en" or "base")."""
 
