@@ -103,7 +103,7 @@ class GenreWeight(Frozen):
         return one_of(value, GENRES, "genre")
 
 
-VOICES: tuple[str, ...] = ("alto", "tenor")
+VOICES: tuple[str, ...] = ("soprano", "alto", "tenor", "baritone")
 """Voice profiles the vocal stage can sing with."""
 
 
@@ -306,9 +306,10 @@ class ArrangementSection(Frozen):
 
 
 class VocalsSection(Frozen):
-    audio: Artifact
+    audio: Artifact  # the lead vocal
     voice: str
     sample_rate: int
+    backing: Artifact | None = None  # the choruses doubled or harmonised, where the genre calls for it
 
 
 class RenderSection(Frozen):
@@ -330,6 +331,7 @@ class QualityMetrics(Frozen):
     true_peak_dbtp: float
     duration_s: float
     duration_error: float  # |measured - requested| / requested
+    vocal_intelligibility: float | None = None  # 1 - sung word error rate; None: instrumental or no recogniser
 
 
 class MasterSection(Frozen):

@@ -8,6 +8,14 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class EngineConfig:
-    """``soundfont``: the General MIDI SoundFont to render with (None: Debian's FluidR3, else TimGM6mb)."""
+    """``soundfont``: the General MIDI SoundFont to render with (None: Debian's FluidR3, else TimGM6mb).
+
+    ``measure_intelligibility``: transcribe the vocal in the master stage with the offline
+    recogniser (the ``asr`` extra) and report ``QualityMetrics.vocal_intelligibility``. Off by
+    default: it costs about 10 s on a 3-minute song on the shared 2-core machine (9 Whisper windows),
+    a third to a half again of the whole engine; a worker turns it on where that is worth it.
+    ``recogniser``: the Whisper model it uses ("tiny.en" or "base")."""
 
     soundfont: Path | None = None
+    measure_intelligibility: bool = False
+    recogniser: str = "tiny.en"

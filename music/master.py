@@ -40,8 +40,8 @@ TARGET_LUFS = -14.0
 CEILING_DBTP = -1.0
 # each role's level (LU) relative to the drums; the vocal sits on top
 ROLE_LEVELS: dict[str, float] = {"drums": 0.0, "bass": -2.0, "chords": -5.0, "pad": -9.0, "lead": -6.0,
-                                 "other": -6.0, "vocals": 1.5}
-_ROLE_WORDS = (("drum", "drums"), ("perc", "drums"), ("bass", "bass"), ("pad", "pad"), ("string", "pad"),
+                                 "other": -6.0, "vocals": 1.5, "backing": -6.5}  # backing 8 LU under the lead
+_ROLE_WORDS = (("backing", "backing"), ("vocal", "vocals"), ("drum", "drums"), ("perc", "drums"), ("bass", "bass"), ("pad", "pad"), ("string", "pad"),
                ("lead", "lead"), ("melody", "lead"), ("chord", "chords"), ("key", "chords"), ("piano", "chords"),
                ("guitar", "chords"), ("comp", "chords"))
 
@@ -147,7 +147,7 @@ def finalize(audio: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LU
 
 
 def mix(stems: Iterable[tuple[str, np.ndarray]], vocal: np.ndarray | None, sample_rate: int, style: MixStyle,
-        vocal_send: float) -> np.ndarray:
+        vocal_send: float, backing: np.ndarray | None = None) -> np.ndarray:
     """Balanced, coloured, compressed stereo mix (before loudness and limiting). ``stems`` may be a
     generator: each stem is balanced and summed as it arrives, so one stem is in memory at a time."""
     bus: np.ndarray | None = None
@@ -163,6 +163,8 @@ def mix(stems: Iterable[tuple[str, np.ndarray]], vocal: np.ndarray | None, sampl
     bus = instrument_bus(bus, sample_rate, style)
     if vocal is not None:
         vocals = balance({"vocals": _stereo(_fit(vocal, len(bus)))}, sample_rate, style)["vocals"]
+        if backing is not None:  # under the lead, through the same vocal bus (one reverb pass)
+            vocals = vocals + balance({"backing": _stereo(_fit(backing, len(bus)))}, sample_rate, style)["backing"]
         bus = bus + vocal_bus(vocals, sample_rate, vocal_send)
     return bus_compress(widen(bus, style.stereo_width), sample_rate, style)
 
@@ -219,6 +221,17 @@ class PedalboardMaster(BaseProvider):
     version = "1"
     capabilities = frozenset({"lufs:-14", "true-peak:-1", "wav", "flac", "mp3"})
 
+    def __init__(self, measure_intelligibility: bool = False, recogniser: str = "tiny.en") -> None:
+        from music.intelligibility import recogniser_available
+
+        # measured only when asked for and installed (the asr extra); None otherwise
+        self.recogniser = recogniser if measure_intelligibility and recogniser_available(recogniser) else None
+
+    @staticmethod
+    def _read_vocal(store: ArtifactStore, artifact, sample_rate: int) -> np.ndarray:
+        audio, rate = read_audio(store, artifact)
+        return resample_poly(audio, sample_rate, rate, axis=0).astype(np.float32) if rate != sample_rate else audio
+
     def run(self, ctx: CompositionContext, store: ArtifactStore, namespace: str) -> MasterSection:
         if ctx.render is None or ctx.plan is None:
             raise StageError("missing_input", "master needs the plan and render sections")
@@ -231,18 +244,18 @@ class PedalboardMaster(BaseProvider):
                     raise StageError("sample_rate_mismatch", f"{artifact.name} is {rate} Hz, render says {sample_rate}")
                 yield artifact.name, audio
 
-        vocal = None
+        vocal = backing = None
         if ctx.vocals is not None:
-            vocal, rate = read_audio(store, ctx.vocals.audio)
-            if rate != sample_rate:
-                vocal = resample_poly(vocal, sample_rate, rate, axis=0).astype(np.float32)
+            vocal = self._read_vocal(store, ctx.vocals.audio, sample_rate)
+            if ctx.vocals.backing is not None:
+                backing = self._read_vocal(store, ctx.vocals.backing, sample_rate)
         style = mix_style(ctx.plan.genres)
-        mixed = mix(stems(), vocal, sample_rate, style, vocal_style(ctx.plan.genres).reverb_send)
+        mixed = mix(stems(), vocal, sample_rate, style, vocal_style(ctx.plan.genres).reverb_send, backing)
         mixed = trim_tail(mixed, sample_rate, ctx.plan.duration_s)
         master, lufs, peak = finalize(mixed, sample_rate)
         with ThreadPoolExecutor(max_workers=1) as pool:  # LAME runs in native code beside the metrics
             encoded = pool.submit(encode, master, sample_rate)
-            metrics = measure_quality(ctx, master, vocal, sample_rate, lufs, peak)
+            metrics = measure_quality(ctx, master, vocal, sample_rate, lufs, peak, self.recogniser)
             outputs = [store.put(namespace, name, data, _MEDIA[name.rsplit(".", 1)[1]])
                        for name, data in encoded.result().items()]
         text = lyrics_text(ctx)

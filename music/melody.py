@@ -137,7 +137,7 @@ class RulesMelodist(BaseProvider):
     stage = StageName.MELODY
     name = "rules"
     version = "1"
-    capabilities = frozenset({"instrumental", "sung", "voices:alto,tenor"})
+    capabilities = frozenset({"instrumental", "sung"})
 
     def run(self, ctx: CompositionContext, store: ArtifactStore, namespace: str) -> MelodySection:
         plan, harmony = require(ctx, "plan", "harmony")

@@ -222,6 +222,57 @@ def vocal_pitch_error_cents(audio: np.ndarray, sample_rate: int, notes: list[tup
     return float(np.median(errors)) if errors else float("nan")
 
 
+ONSET_SEARCH_S = (0.08, 0.2)  # a sung onset is looked for from 80 ms before its note to 200 ms after
+
+
+def note_onsets_s(audio: np.ndarray, sample_rate: int, notes: list[tuple[int, float, float]]) -> list[float | None]:
+    """Per note, when its sung vowel starts: in a window from 80 ms before the note (but after the
+    previous note's middle) to 200 ms after it (but before its own middle), the first 5 ms frame
+    that is voiced, within 50 cents of the note and within 12 dB of the window's loudest frame,
+    provided that in the 50 ms before it the voice was off, off the pitch or 15 dB down (an onset
+    a listener hears). None where there is none: a vowel gliding into the next at one pitch has
+    no audible onset. A listener hears a sung syllable's beat at its vowel (onset consonants come before)."""
+    times, f0 = pitch_track(audio, sample_rate, note_spans(notes))
+    mono = _as_2d(audio).mean(axis=1)
+    hop = int(round(PITCH_FRAME_MS / 1000 * sample_rate))
+    frames = min(len(mono) // hop, len(times))
+    power = np.square(mono[: frames * hop].astype(np.float64)).reshape(frames, hop).mean(axis=1)
+    level = 10 * np.log10(np.maximum(power, 1e-12))
+    before = int(0.05 / (PITCH_FRAME_MS / 1000))
+    ordered = sorted(range(len(notes)), key=lambda i: notes[i][1])
+    found: list[float | None] = [None] * len(notes)
+    for k, i in enumerate(ordered):
+        pitch, start, end = notes[i]
+        lo = start - ONSET_SEARCH_S[0]
+        if k > 0:
+            lo = max(lo, (notes[ordered[k - 1]][1] + notes[ordered[k - 1]][2]) / 2)
+        hi = min(start + ONSET_SEARCH_S[1], (start + end) / 2)
+        window = np.arange(max(int(np.ceil(lo / (PITCH_FRAME_MS / 1000))), before), min(int(hi / (PITCH_FRAME_MS / 1000)), frames))
+        if not window.size:
+            continue
+        target = 440.0 * 2 ** ((pitch - 69) / 12.0)
+        span = np.arange(window[0] - before, window[-1] + 1)
+        voiced = f0[span] > 0
+        near = voiced & (np.abs(1200 * np.log2(np.where(voiced, f0[span], target) / target)) <= 50)
+        loud = level[span] >= level[window].max() - 12.0
+        ok = (near & loud)[before:]
+        if not ok.any():
+            continue
+        j = int(np.argmax(ok)) + before  # index in span of the first sung frame
+        if not (~near[j - before:j] | (level[span][j - before:j] < level[window].max() - 15.0)).any():
+            continue  # sung already at this pitch and level: no onset to hear
+        found[i] = float(times[span[j]])
+    return found
+
+
+def vocal_onset_error_ms(audio: np.ndarray, sample_rate: int, notes: list[tuple[int, float, float]]) -> tuple[float, float]:
+    """(median over notes with an audible onset of |sung vowel onset - note start| in ms, share of
+    notes with an audible onset)."""
+    onsets = note_onsets_s(audio, sample_rate, notes)
+    errors = [abs(o - n[1]) * 1000 for o, n in zip(onsets, notes) if o is not None]
+    return (float(np.median(errors)) if errors else float("nan")), len(errors) / max(len(notes), 1)
+
+
 def duration_error(measured_s: float, requested_s: float) -> float:
     """|measured - requested| / requested."""
     return abs(measured_s - requested_s) / requested_s
@@ -238,18 +289,24 @@ def section_bounds_s(plan) -> list[tuple[float, float]]:
 
 
 def measure_quality(ctx, master: np.ndarray, vocal: np.ndarray | None, sample_rate: int, lufs: float,
-                    peak_dbtp: float):
+                    peak_dbtp: float, recogniser: str | None = None):
     """Every quality metric of a finished song: the audio ones measured here, the symbolic ones
-    (in key, syllable alignment, stress, rhyme) from ``music.metrics_symbolic``."""
+    (in key, syllable alignment, stress, rhyme) from ``music.metrics_symbolic``; with a
+    ``recogniser`` model name (installed), the vocal's intelligibility (1 - sung word error rate,
+    ``music.intelligibility``)."""
     from composition.models import QualityMetrics
     from music.vocals.style import sung_notes
 
     energies = [s.energy for s in ctx.plan.form]
     correlation, _ = energy_loudness_correlation(energies, section_bounds_s(ctx.plan), master, sample_rate)
-    pitch_error = None
+    pitch_error = intelligibility = None
     if vocal is not None and ctx.melody is not None and ctx.lyrics is not None:
-        notes = [(n.pitch, n.start_s, n.end_s) for n in sung_notes(ctx)]
-        pitch_error = vocal_pitch_error_cents(vocal, sample_rate, notes)
+        sung = sung_notes(ctx)
+        pitch_error = vocal_pitch_error_cents(vocal, sample_rate, [(n.pitch, n.start_s, n.end_s) for n in sung])
+        if recogniser is not None:
+            from music.intelligibility import sung_word_error
+
+            intelligibility = max(0.0, 1.0 - sung_word_error(sung, vocal, sample_rate, recogniser)[0])
     duration = len(master) / sample_rate
     return QualityMetrics(
         **symbolic_metrics(ctx),
@@ -259,6 +316,7 @@ def measure_quality(ctx, master: np.ndarray, vocal: np.ndarray | None, sample_ra
         true_peak_dbtp=peak_dbtp,
         duration_s=duration,
         duration_error=duration_error(duration, ctx.request.duration_s),
+        vocal_intelligibility=intelligibility,
     )
 
 

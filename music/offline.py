@@ -2,7 +2,7 @@
 
 The stages run through ``music.engine`` (stages in dependency order) with the artifact store the
 caller gives (the CLI uses a throw-away local folder); the song folder then gets what a listener and a developer want:
-master.wav/.flac/.mp3, arrangement.mid, vocals.wav, lyrics.txt, context.json (the whole composition
+master.wav/.flac/.mp3, arrangement.mid, vocals.wav (+ backing.wav), lyrics.txt, context.json (the whole composition
 context with its quality metrics, the providers used and each stage's wall time) and
 spectrogram.png (the master with the sung pitch against the melody's notes).
 """
@@ -62,6 +62,7 @@ def write_song_folder(ctx: CompositionContext, store: ArtifactStore, folder: Pat
     wanted = {name: _artifact(ctx, name) for name in ("master.wav", "master.flac", "master.mp3", "lyrics.txt")}
     wanted["arrangement.mid"] = ctx.arrangement.midi if ctx.arrangement else None
     wanted["vocals.wav"] = ctx.vocals.audio if ctx.vocals else None
+    wanted["backing.wav"] = ctx.vocals.backing if ctx.vocals else None
     files: dict[str, Path] = {}
     for name, artifact in wanted.items():
         if artifact is not None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from composition.models import VOICES
 
 VOICE_RANGES: dict[str, tuple[int, int]] = {
+    "soprano": (60, 79),  # C4..G5
     "alto": (53, 74),  # F3..D5
     "tenor": (48, 69),  # C3..A4
+    "baritone": (43, 64),  # G2..E4
 }
 """Comfortable (low, high) MIDI range per voice in ``composition.models.VOICES``."""
 

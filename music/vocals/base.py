@@ -1,5 +1,6 @@
 """The vocals stage's provider base: every singer finds the sung notes the same way, sings them with
-its own ``sing`` and stores vocals.wav."""
+its own ``sing`` and stores vocals.wav (the lead) and, where the genre calls for it, backing.wav
+(the choruses doubled or harmonised, ``music.vocals.backing``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from composition.models import CompositionContext, StageName, VocalsSection
 from music.audio import SAMPLE_RATE, wav_bytes
 from music.errors import StageError
 from music.stage import BaseProvider
+from music.vocals.backing import backing_kind, backing_notes, backing_style
 from music.vocals.style import (
     VOICE_PROFILES,
     SungNote,
@@ -46,6 +48,13 @@ class VocalsProvider(BaseProvider):
         voice = VOICE_PROFILES.get(voice_name)
         if voice is None:
             raise StageError("unknown_voice", f"no voice profile {voice_name!r}; known: {', '.join(VOICE_PROFILES)}")
-        audio = self.sing(notes, voice, vocal_style(ctx.plan.genres), vocal_duration_s(ctx), ctx.plan.seed)
+        style = vocal_style(ctx.plan.genres, voice)
+        audio = self.sing(notes, voice, style, vocal_duration_s(ctx), ctx.plan.seed)
         artifact = store.put(namespace, "vocals.wav", wav_bytes(audio, self.sample_rate), "audio/wav")
-        return VocalsSection(audio=artifact, voice=voice.name, sample_rate=self.sample_rate)
+        kind = backing_kind(ctx.plan.genres)
+        backing = None
+        chorus = backing_notes(notes, ctx.plan, voice, kind)
+        if chorus:
+            sung = self.sing(chorus, voice, backing_style(style, kind), vocal_duration_s(ctx), ctx.plan.seed + 1)
+            backing = store.put(namespace, "backing.wav", wav_bytes(sung, self.sample_rate), "audio/wav")
+        return VocalsSection(audio=artifact, voice=voice.name, sample_rate=self.sample_rate, backing=backing)

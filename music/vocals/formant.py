@@ -229,7 +229,7 @@ class FormantSinger(VocalsProvider):
 
     name = "formant"
     version = "1"
-    capabilities = frozenset({"sung-only", "voices:alto,tenor", "deterministic", "license:own"})
+    capabilities = frozenset({"sung-only", "deterministic", "license:own"})
 
     def sing(self, notes, voice, style, duration_s, seed):
         return sing_formant(notes, voice, style, duration_s, seed, self.sample_rate)

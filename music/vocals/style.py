@@ -3,9 +3,9 @@ sung notes in seconds with their syllables."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from composition.models import CompositionContext, GenreWeight, Syllable
+from composition.models import CompositionContext, GenreWeight, LyricLine, Syllable
 from music.audio import beats_to_seconds
 from music.errors import StageError
 from music.genres import mix_style
@@ -16,19 +16,57 @@ VOWELS = frozenset("AA AE AH AO AW AY EH ER EY IH IY OW OY UH UW".split())
 
 @dataclass(frozen=True)
 class VoiceProfile:
-    """A singer: formant scale (vocal tract length), spectral tilt of the glottal source, range."""
+    """A singer, as data: range, timbre and vibrato.
+
+    Timbre is given the way a WORLD singer applies it to a text-to-speech voice's spectral envelope,
+    and the formant singer to its own filters, so one profile serves every singer:
+
+    - ``formant_scale``: vocal-tract scale against an adult male tract (1.0); formant frequencies
+      move by this factor (a WORLD singer warps its speaker's envelope by voice / speaker scale);
+    - ``tilt``: glottal source slope, harmonic k falls as k**-tilt (about 6 dB/octave per unit; a
+      WORLD singer adds the difference to its speaker's slope);
+    - ``breath``: baseline aspiration noise, 0..1;
+    - ``vibrato_depth`` / ``vibrato_rate``: scale the genre's vibrato depth and shift its rate (Hz);
+    - ``envelope``: optional target long-term spectral envelope, (Hz, dB) points, e.g. measured
+      from a user's own recording: a WORLD singer equalises its speaker's average envelope
+      towards it (after the warp), so such a profile can be plugged in without new code. A user's
+      formant positions give ``formant_scale`` through :func:`scale_from_formants`.
+    """
 
     name: str
-    formant_scale: float
-    tilt: float  # harmonic amplitude falls as k**-tilt
-    breath: float  # baseline aspiration noise, 0..1
     low: int  # comfortable MIDI range (music.voices)
     high: int
+    formant_scale: float
+    tilt: float
+    breath: float
+    vibrato_depth: float = 1.0
+    vibrato_rate: float = 0.0
+    envelope: tuple[tuple[float, float], ...] | None = None
+
+
+NEUTRAL_FORMANTS = (500.0, 1500.0, 2500.0)
+"""F1..F3 of a neutral vowel in an adult male tract (17.5 cm): formant_scale 1.0."""
+
+
+def scale_from_formants(formants_hz: tuple[float, ...]) -> float:
+    """A tract scale from measured mean formants (F1.., of neutral or averaged vowels): the
+    geometric mean ratio to the neutral male tract's."""
+    ratios = [f / n for f, n in zip(formants_hz, NEUTRAL_FORMANTS) if f > 0]
+    if not ratios:
+        raise ValueError("scale_from_formants needs at least one positive formant frequency")
+    product = 1.0
+    for r in ratios:
+        product *= r
+    return product ** (1.0 / len(ratios))
 
 
 VOICE_PROFILES: dict[str, VoiceProfile] = {
-    "alto": VoiceProfile("alto", 1.16, 1.25, 0.12, *VOICE_RANGES["alto"]),
-    "tenor": VoiceProfile("tenor", 1.0, 1.1, 0.08, *VOICE_RANGES["tenor"]),
+    "soprano": VoiceProfile("soprano", *VOICE_RANGES["soprano"], formant_scale=1.20, tilt=1.35, breath=0.14,
+                            vibrato_depth=1.15, vibrato_rate=0.3),
+    "alto": VoiceProfile("alto", *VOICE_RANGES["alto"], formant_scale=1.14, tilt=1.25, breath=0.12),
+    "tenor": VoiceProfile("tenor", *VOICE_RANGES["tenor"], formant_scale=1.0, tilt=1.1, breath=0.08),
+    "baritone": VoiceProfile("baritone", *VOICE_RANGES["baritone"], formant_scale=0.93, tilt=1.05, breath=0.06,
+                             vibrato_depth=0.9, vibrato_rate=-0.3),
 }
 
 
@@ -58,15 +96,16 @@ _PHRASING: dict[str, tuple[float, float, float, float]] = {
 }
 
 
-def vocal_style(genres: list[GenreWeight]) -> VocalStyle:
-    """The blend's singing style: phrasing averaged by genre weight, the rest from its mix style."""
+def vocal_style(genres: list[GenreWeight], voice: VoiceProfile | None = None) -> VocalStyle:
+    """The blend's singing style: phrasing averaged by genre weight, the rest from its mix style;
+    the voice's vibrato defaults scale the depth and shift the rate."""
     mix = mix_style(genres)
     known = [g for g in genres if g.genre in _PHRASING] or [GenreWeight(genre="pop", weight=1.0)]
     total = sum(g.weight for g in known)
     rate, delay, vowel, glide = (sum(_PHRASING[g.genre][i] * g.weight for g in known) / total for i in range(4))
     return VocalStyle(
-        vibrato_cents=10.0 + 60.0 * mix.vibrato,
-        vibrato_rate_hz=rate,
+        vibrato_cents=(10.0 + 60.0 * mix.vibrato) * (voice.vibrato_depth if voice else 1.0),
+        vibrato_rate_hz=rate + (voice.vibrato_rate if voice else 0.0),
         vibrato_delay_s=delay,
         breathiness=0.5 * mix.breathiness,
         vowel_length=vowel,
@@ -86,6 +125,9 @@ class SungNote:
     velocity: int
     syllable: Syllable
     phrase_end: bool  # the next sung note starts a new line (breath)
+    line_key: tuple[str, int] = ("", -1)  # (section, line index) of the lyric line
+    syllable_index: int = -1  # the syllable's index in that line
+    line: LyricLine | None = field(default=None, compare=False, repr=False)  # the whole line (for line TTS)
 
 
 def sung_notes(ctx: CompositionContext) -> list[SungNote]:
@@ -117,6 +159,9 @@ def sung_notes(ctx: CompositionContext) -> list[SungNote]:
             velocity=note.velocity,
             syllable=line.syllables[note.syllable],
             phrase_end=phrase_end,
+            line_key=(note.section, note.line),
+            syllable_index=note.syllable,
+            line=line,
         ))
     return result
 

@@ -28,6 +28,7 @@ from composition.models import (
     Syllable,
     Track,
 )
+from music.voices import VOICE_RANGES
 
 TEMPO = 120.0
 FORM = [("intro", "intro", 1, 0.3, False), ("verse1", "verse", 3, 0.55, True),
@@ -47,6 +48,7 @@ LINES = {
     ],
 }
 MELODY = {"verse1": [[64, 65, 67, 69, 67, 64], [62, 64, 65, 67]], "chorus1": [[72, 71, 69, 67, 69], [67, 69, 71, 72, 72]]}
+OCTAVE_SHIFT = {"soprano": 0, "alto": 0, "tenor": -12, "baritone": -12}  # the test melody sits in every range
 CHORDS = [(0, [48, 52, 55]), (5, [53, 57, 60]), (7, [55, 59, 62]), (9, [57, 60, 64])]
 
 
@@ -88,15 +90,16 @@ def tiny_context(store: ArtifactStore, namespace: str, voice: str = "alto", genr
             for li, line in enumerate(LINES[name]):
                 sylls = [Syllable(text=t, word=w, stress=1 if any(p.endswith("1") for p in ph) else 0, phonemes=ph)
                          for t, w, ph in line]
-                lines.append(LyricLine(text=" ".join(t for t, _, _ in line), syllables=sylls, rhyme="A"))
+                words = [w for k, (_, w, _) in enumerate(line) if k == 0 or line[k - 1][1] != w]
+                lines.append(LyricLine(text=" ".join(words), syllables=sylls, rhyme="A"))
                 for si, pitch in enumerate(MELODY[name][li]):
                     length = 1.0 if si < len(line) - 1 else 2.0
-                    notes.append(Note(pitch=pitch - (12 if voice == "tenor" else 0), start_beat=beat, beats=length,
+                    notes.append(Note(pitch=pitch + OCTAVE_SHIFT[voice], start_beat=beat, beats=length,
                                       velocity=90, section=name, line=li, syllable=si))
                     beat += length
             sections.append(SectionLyrics(section=name, lines=lines, rhyme_scheme="AA"))
         ctx = ctx.model_copy(update={"lyrics": LyricsSection(source="generated", sections=sections)})
-        low, high = (53, 74) if voice == "alto" else (48, 69)
+        low, high = VOICE_RANGES[voice]
         ctx = ctx.model_copy(update={"melody": MelodySection(notes=notes, low=low, high=high, sung=True)})
     else:  # an instrumental gets a lead line with no syllables
         lead = [Note(pitch=72 + (i % 3) * 2, start_beat=4.0 + 2 * i, beats=2.0, velocity=90, section="verse1")
