@@ -11,6 +11,7 @@ import time
 
 import typer
 
+from cadenza_cli.processes import ProcessSpec, stack_processes
 from cadenza_cli.supervisor import Supervisor
 from infra.settings import PROJECT_ROOT, ServiceSettings
 
@@ -27,26 +28,14 @@ def stack_environment(settings: ServiceSettings, services, port: int, extra: dic
     return env
 
 
-def start_processes(supervisor: Supervisor, *, per_stage: bool = True, metrics_base_port: int = 9100) -> None:
-    """The stack's processes, in the order they are needed (stopped in reverse); every stream processor
-    exposes Prometheus /metrics on its own port from ``metrics_base_port`` up (0: none)."""
-    from composition.models import StageName
-
-    ports = iter(range(metrics_base_port, metrics_base_port + 100))
-
-    def metrics(prefix: str = "CADENZA_") -> dict[str, str]:
-        return {f"{prefix}METRICS_PORT": str(next(ports))} if metrics_base_port else {}
-
-    supervisor.start("relay", "run", "relay", env=metrics("CADENZA_RELAY_"))
-    supervisor.start("projector", "run", "projector", env=metrics("CADENZA_PROJECTOR_"))
-    supervisor.start("saga", "worker", "saga", env=metrics())
-    if per_stage:
-        for stage in StageName:
-            supervisor.start(stage.value, "worker", "stage", stage.value, env=metrics())
-    else:
-        supervisor.start("stages", "worker", "stage", "all", env=metrics())
-    supervisor.start("feedback", "worker", "feedback", env=metrics())
-    supervisor.start("api", "run", "api")
+def start_processes(supervisor: Supervisor, *, per_stage: bool = True, metrics_base_port: int = 9100,
+                    api_port: int = 8000) -> list[ProcessSpec]:
+    """The stack's processes (cadenza_cli.processes), in the order they are needed (stopped in reverse);
+    every stream processor exposes Prometheus /metrics on its own port from ``metrics_base_port`` up (0: none)."""
+    specs = stack_processes(per_stage=per_stage, metrics_base_port=metrics_base_port, api_port=api_port)
+    for spec in specs:
+        supervisor.start(spec.name, *spec.args, env=spec.env)
+    return specs
 
 
 def wait_for_api(url: str, supervisor: Supervisor, timeout: float = 60.0) -> None:

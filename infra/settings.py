@@ -79,6 +79,8 @@ class ServiceSettings(BaseSettings):
     registry_java: Path | None = env("CADENZA_REGISTRY_JAVA", None)
     """A Java 21+ binary for the registry; default: the newest JDK found."""
     java_home: Path | None = env("JAVA_HOME", None)
+    prometheus_port: int = env("CADENZA_PROMETHEUS_PORT", 29090, ge=1, le=65535)
+    """The local Prometheus server's port (`cadenza up --observability`)."""
 
     @field_validator("kafka_bootstrap_servers")
     @classmethod

@@ -61,3 +61,11 @@ def backlog(session: Session) -> int:
     """How many rows wait to be published."""
     return session.execute(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
                            ).scalar_one()
+
+
+def backlog_age(session: Session) -> tuple[int, float]:
+    """How many rows wait, and how many seconds ago the oldest of them was written (0 when none wait)."""
+    count, oldest = session.execute(
+        select(func.count(), func.coalesce(func.extract("epoch", func.now() - func.min(OutboxMessage.created_at)), 0))
+        .where(OutboxMessage.sent_at.is_(None))).one()
+    return int(count), max(0.0, float(oldest))

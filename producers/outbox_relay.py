@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import time
 from collections.abc import Callable
 
 from prometheus_client import Counter, Gauge
@@ -30,7 +31,13 @@ log = logging.getLogger("cadenza.relay")
 
 PUBLISHED = Counter("cadenza_outbox_published_total", "Outbox rows published and marked sent")
 FAILED_BATCHES = Counter("cadenza_outbox_failed_batches_total", "Batches the broker did not acknowledge")
-BACKLOG = Gauge("cadenza_outbox_backlog", "Unsent outbox rows seen at the last check")
+PUBLISH_ERRORS = Counter("cadenza_outbox_publish_errors_total",
+                         "Messages the broker did not acknowledge (their batch is rolled back and sent again)")
+BACKLOG = Gauge("cadenza_outbox_backlog_messages", "Unsent outbox rows at the last check")
+OLDEST_UNSENT = Gauge("cadenza_outbox_oldest_unsent_age_seconds",
+                      "Age of the oldest unsent outbox row at the last check (0: none waits)")
+GAUGE_INTERVAL_S = 1.0
+"""The backlog gauges are refreshed at most this often (one indexed query on the unsent rows)."""
 
 
 class RelaySettings(ServiceSettings):
@@ -60,6 +67,7 @@ class OutboxRelay:
             config={"message.timeout.ms": int(ack_timeout_s * 1000), "linger.ms": 2}))
         self._publisher: KafkaPublisher | None = None
         self.loop = PollingLoop(self._step, name="outbox relay", log=log, idle_s=idle_s, on_failure=self._failed)
+        self._gauges_at = 0.0
 
     @property
     def publisher(self) -> KafkaPublisher:
@@ -91,14 +99,27 @@ class OutboxRelay:
         return len(rows)
 
     def _step(self) -> int:
+        self.refresh_gauges()
         sent = self.run_once()
         if sent:
             log.info("published %d outbox row(s)", sent)
         return sent
 
+    def refresh_gauges(self, force: bool = False) -> None:
+        """Set the backlog gauges from the outbox (at most every GAUGE_INTERVAL_S unless ``force``)."""
+        now = time.monotonic()
+        if not force and now - self._gauges_at < GAUGE_INTERVAL_S:
+            return
+        self._gauges_at = now
+        with self.sessions() as session:
+            count, age = outbox.backlog_age(session)
+        BACKLOG.set(count)
+        OLDEST_UNSENT.set(age)
+
     def _failed(self, exc: BaseException) -> None:
         if isinstance(exc, PublishError):
             FAILED_BATCHES.inc()
+            PUBLISH_ERRORS.inc(sum(1 for topic, _ in exc.failures if topic != "*") or 1)
             self._publisher = None  # a fresh producer after delivery timeouts
 
     def backlog(self) -> int:

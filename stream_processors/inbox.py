@@ -127,5 +127,5 @@ class Inbox:
         except (AssertionError, AttributeError, KeyError, RuntimeError):  # not assigned: the consumer is rebalancing
             return
         if highwater is not None:
-            CONSUMER_LAG.labels(self.process, message.tp.topic, str(message.tp.partition)).set(
+            CONSUMER_LAG.labels(self.process, self.app.conf.id, message.tp.topic, str(message.tp.partition)).set(
                 max(0, highwater - message.offset - 1))

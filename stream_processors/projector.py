@@ -29,11 +29,12 @@ from producers.kafka_publisher import KafkaPublisher, PublishError
 from readmodel.projection import project
 from schemas.serde import decode
 from stream_processors.dead_letter import DeadLetter, dead_letter
+from stream_processors.lag import LagReporter
+from stream_processors.metrics import DEAD_LETTERS
 
 log = logging.getLogger("cadenza.projector")
 
 PROJECTED = Counter("cadenza_projector_events_total", "Events applied to the read model, by outcome", ["outcome"])
-DEAD = Counter("cadenza_projector_dead_letters_total", "Events sent to the DLQ by the projector, by reason", ["reason"])
 
 CONSUMER_NAME = "projector"
 
@@ -69,7 +70,7 @@ class Projector:
         self.consumer = Consumer({
             "bootstrap.servers": bootstrap_servers, "group.id": group_id, "client.id": "cadenza-projector",
             "auto.offset.reset": "earliest", "enable.auto.commit": False, "isolation.level": "read_committed",
-            "enable.partition.eof": False,
+            "enable.partition.eof": False, **LagReporter(CONSUMER_NAME, group_id).config(),
         })
         self.consumer.subscribe([self.events_topic])
         self.dlq = KafkaPublisher(bootstrap_servers, client_id="cadenza-projector-dlq")
@@ -125,7 +126,7 @@ class Projector:
                                          error=failure.error, consumer=CONSUMER_NAME)
         log.warning("dead-lettering %s/%d/%d: %s", m.topic(), m.partition(), m.offset(), failure.error)
         self.dlq.publish_raw(self.dlq_topic, record.value, key=record.key, headers=record.headers)
-        DEAD.labels(failure.reason).inc()
+        DEAD_LETTERS.labels(CONSUMER_NAME, failure.reason).inc()
         self.dead_lettered += 1
 
     def _broker_error(self, message: Message) -> bool:
