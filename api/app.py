@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import (
     problems,
+    routes_analytics,
     routes_artifacts,
     routes_compositions,
     routes_events,
@@ -69,7 +70,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.store = open_store(settings.store_config)
     app.state.kafka_admin = LazyAdmin(settings.bootstrap_servers)
     problems.install(app)
-    for module in (routes_compositions, routes_events, routes_artifacts, routes_health):
+    for module in (routes_compositions, routes_events, routes_artifacts, routes_health, routes_analytics):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
