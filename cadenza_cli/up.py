@@ -38,6 +38,20 @@ def start_processes(supervisor: Supervisor, *, per_stage: bool = True, metrics_b
     return specs
 
 
+def start_observability(settings: ServiceSettings, specs: list[ProcessSpec]) -> str:
+    """Debian's Prometheus scraping ``specs`` (infra/prometheus); its URL."""
+    from infra.observability.config import stack_targets
+    from infra.prometheus.server import LocalPrometheus
+
+    return LocalPrometheus.from_settings(settings).start(stack_targets(specs))
+
+
+def stop_observability(settings: ServiceSettings) -> None:
+    from infra.prometheus.server import LocalPrometheus
+
+    LocalPrometheus.from_settings(settings).stop()
+
+
 def wait_for_api(url: str, supervisor: Supervisor, timeout: float = 60.0) -> None:
     import httpx
 
@@ -67,7 +81,9 @@ def up(port: int = typer.Option(8000, envvar="CADENZA_API_PORT", help="the API's
                                              help="first /metrics port of the stream processors (0: none)"),
        pool_size: int = typer.Option(1, envvar="CADENZA_POOL_SIZE", min=1,
                                      help="pool processes of each per-stage worker"),
-       keep_services: bool = typer.Option(False, help="leave Kafka and PostgreSQL running after Ctrl-C")) -> None:
+       keep_services: bool = typer.Option(False, help="leave Kafka and PostgreSQL running after Ctrl-C"),
+       observability: bool = typer.Option(False, "--observability",
+                                          help="also run Prometheus (CADENZA_PROMETHEUS_PORT) scraping every process")) -> None:
     """Run the whole stack in the foreground: Kafka, PostgreSQL, saga, stage workers, projector, relay, API."""
     from infra import stack
 
@@ -84,7 +100,10 @@ def up(port: int = typer.Option(8000, envvar="CADENZA_API_PORT", help="the API's
         signal.signal(sig, lambda *_: stop.set())
     code = 0
     try:
-        start_processes(supervisor, per_stage=stage_workers == "per-stage", metrics_base_port=metrics_base_port)
+        specs = start_processes(supervisor, per_stage=stage_workers == "per-stage",
+                                metrics_base_port=metrics_base_port, api_port=port)
+        if observability:
+            typer.echo(f"Prometheus on {start_observability(settings, specs)} (alerts at /alerts)")
         wait_for_api(f"http://127.0.0.1:{port}", supervisor)
         typer.echo(f"\ncadenza is up: web page and API on http://127.0.0.1:{port}/ (OpenAPI at /docs); "
                    f"Ctrl-C stops everything\n")
@@ -100,6 +119,8 @@ def up(port: int = typer.Option(8000, envvar="CADENZA_API_PORT", help="the API's
     finally:
         typer.echo("stopping ...")
         supervisor.stop()
+        if observability and not keep_services:
+            stop_observability(settings)
         if not keep_services and not were_running:
             stack.stop(settings)
         typer.echo("stopped")

@@ -4,7 +4,9 @@
 ``cadenza up --observability`` run writes under its run dir scrapes exactly the processes it
 started; ``infra/observability/prometheus.yml`` is the same for the default ports (a test keeps the
 two in step). Every target is in the job ``cadenza`` with its process name as the ``process``
-label, which is what the alerting rules and the dashboard group by.
+label, which is what the alerting rules and the dashboard group by. A metric's own ``process``
+label (the component inside: ``stage-all``, ``stage-all-policy-follower``) is kept by Prometheus as
+``exported_process``.
 """
 
 from __future__ import annotations
