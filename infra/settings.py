@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from infra.topics import Topics
 
 if TYPE_CHECKING:
+    from infra.tracing import TraceConfig
     from storage import StoreConfig
     from storage.s3 import S3Config
 
@@ -81,6 +82,12 @@ class ServiceSettings(BaseSettings):
     java_home: Path | None = env("JAVA_HOME", None)
     prometheus_port: int = env("CADENZA_PROMETHEUS_PORT", 29090, ge=1, le=65535)
     """The local Prometheus server's port (`cadenza up --observability`)."""
+    otlp_endpoint: str | None = env("CADENZA_OTLP_ENDPOINT", None, pattern=r"^https?://")
+    """Export OpenTelemetry spans over OTLP/HTTP to this collector (e.g. http://127.0.0.1:4318)."""
+    trace_dir: Path | None = env("CADENZA_TRACE_DIR", None)
+    """Without an OTLP endpoint: write spans as JSON lines to a file per process in this folder."""
+    trace_console: bool = env("CADENZA_TRACE_CONSOLE", False)
+    """Without either: print spans to the console (else spans go nowhere)."""
 
     @field_validator("kafka_bootstrap_servers")
     @classmethod
@@ -145,6 +152,12 @@ class ServiceSettings(BaseSettings):
 
         return StoreConfig(kind=self.artifact_store, root=self.artifact_dir,
                            s3=self.s3 if self.artifact_store == "s3" else None)
+
+    @property
+    def trace_config(self) -> TraceConfig:
+        from infra.tracing import TraceConfig
+
+        return TraceConfig(otlp_endpoint=self.otlp_endpoint, directory=self.trace_dir, console=self.trace_console)
 
     @property
     def topics(self) -> Topics:

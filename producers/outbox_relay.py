@@ -21,11 +21,16 @@ from pydantic_settings import SettingsConfigDict
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from opentelemetry.trace import SpanKind
+
+from infra import tracing
 from infra.polling import PollingLoop
 from infra.settings import ServiceSettings
 from producers import outbox
 from producers.kafka_publisher import KafkaPublisher, PublishError
 from producers.outbox import OutboxMessage
+from producers.tracing import HEADER as TRACE_HEADER
+from producers.tracing import child_of
 
 log = logging.getLogger("cadenza.relay")
 
@@ -90,8 +95,14 @@ class OutboxRelay:
                 return 0
             publisher = self.publisher
             for row in rows:
-                headers = [(name, value.encode()) for name, value in (row.headers or {}).items()]
-                publisher.publish_raw(row.topic, row.value, key=row.key, headers=headers)
+                stored = dict(row.headers or {})
+                with tracing.span(f"relay {row.topic}", stored.get(TRACE_HEADER), SpanKind.PRODUCER,
+                                  **{"messaging.destination.name": row.topic, "cadenza.outbox_id": row.id,
+                                     "cadenza.event_type": stored.get("event-type")}):
+                    if TRACE_HEADER in stored:  # the reader's parent is this span (the API's is ours)
+                        stored[TRACE_HEADER] = child_of(stored[TRACE_HEADER])
+                    headers = [(name, value.encode()) for name, value in stored.items()]
+                    publisher.publish_raw(row.topic, row.value, key=row.key, headers=headers)
             publisher.flush(self.ack_timeout_s + 5)
             session.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]))
                             .values(sent_at=text("now()")))
@@ -150,6 +161,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = RelaySettings()
     serve(settings.metrics_port)
+    tracing.setup("relay", settings.trace_config)
     engine = make_engine(settings.database_url, pool_size=2, max_overflow=0)
     relay = OutboxRelay(make_session_factory(engine), settings.bootstrap_servers, batch_size=settings.batch_size,
                         idle_s=settings.idle_s, ack_timeout_s=settings.ack_timeout_s)

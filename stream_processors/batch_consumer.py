@@ -17,14 +17,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+from opentelemetry.trace import SpanKind
 from sqlalchemy.orm import Session, sessionmaker
 
+from infra import tracing
 from infra.error_policy import classify, describe
 from infra.polling import PollingLoop
 from infra.topics import DLQ, Topics
 from producers.kafka_publisher import KafkaPublisher, PublishError
 from schemas.serde import decode as single_object_decode
-from stream_processors.dead_letter import DeadLetter, dead_letter
+from producers.tracing import HEADER as TRACE_HEADER
+from stream_processors.dead_letter import DeadLetter, dead_letter, header
 from stream_processors.lag import LagReporter
 from stream_processors.metrics import DEAD_LETTERS
 
@@ -96,7 +99,10 @@ class BatchConsumer:
         """Apply one message in its own savepoint; poison is returned as a Failure, transient errors raise."""
         source = f"{message.topic()}/{message.partition()}/{message.offset()}"
         try:
-            with session.begin_nested():
+            with tracing.span(f"{self.name} {message.topic()}", header(message.headers(), TRACE_HEADER) or "",
+                              SpanKind.CONSUMER, **{"messaging.source.name": message.topic(),
+                                                    "messaging.kafka.offset": message.offset()}), \
+                    session.begin_nested():
                 fresh = self.apply(session, self.decode(message.value()), message)
         except Exception as exc:
             verdict = classify(exc)

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import faust
+from opentelemetry.trace import SpanKind
 
 from composition.events import Envelope
+from infra import tracing
 from infra.error_policy import classify, describe
 from infra.topics import DLQ, Topics
 from producers.kafka_publisher import headers_for
@@ -88,22 +90,29 @@ class Inbox:
         """Decode ``event``, run ``handler`` on it, publish what it returns; apply the error policy."""
         self._lag(event.message)
         trace = trace_of(event)
-        try:
-            message = decoder(event)
-            if isinstance(message, Envelope):
-                EVENTS_IN.labels(self.process, type(message).__name__).inc()
-            outputs = await handler(message, trace)
-        except Exception as exc:
-            verdict = classify(exc)
-            if verdict.retry:
-                raise
-            if verdict.reason == "processing_error":
-                log.exception("%s could not process %s[%s]@%s", self.process, event.message.topic,
-                              event.message.partition, event.message.offset)
-            await self.dead_letter(event, verdict.reason, describe(exc))
-            return
-        for output in outputs:
-            await self.publish(output, trace)
+        with tracing.span(f"{self.process} {event.message.topic}", trace or "", SpanKind.CONSUMER,
+                          **{"messaging.source.name": event.message.topic,
+                             "messaging.kafka.partition": event.message.partition,
+                             "messaging.kafka.offset": event.message.offset}) as span:
+            try:
+                message = decoder(event)
+                if isinstance(message, Envelope):
+                    EVENTS_IN.labels(self.process, type(message).__name__).inc()
+                    span.update_name(f"{self.process} {type(message).__name__}")
+                    span.set_attribute("cadenza.composition_id", str(message.composition_id))
+                outputs = await handler(message, tracing.traceparent_of() or trace)
+            except Exception as exc:
+                verdict = classify(exc)
+                if verdict.retry:
+                    raise
+                if verdict.reason == "processing_error":
+                    log.exception("%s could not process %s[%s]@%s", self.process, event.message.topic,
+                                  event.message.partition, event.message.offset)
+                span.set_attribute("cadenza.dead_letter", verdict.reason)
+                await self.dead_letter(event, verdict.reason, describe(exc))
+                return
+            for output in outputs:
+                await self.publish(output, trace)
 
     async def dead_letter(self, event: faust.EventT, reason: str, error: str) -> None:
         message = event.message

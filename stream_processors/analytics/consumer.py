@@ -14,6 +14,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 from sqlalchemy.orm import Session, sessionmaker
 
+from infra import tracing
 from infra.settings import ServiceSettings
 from infra.topics import EVENTS, FEEDBACK, REQUESTS, Topics
 from schemas.serde import decode as single_object_decode
@@ -59,6 +60,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = AnalyticsSettings()
     serve(settings.metrics_port)
+    tracing.setup("analytics", settings.trace_config)
     engine = make_engine(settings.database_url, pool_size=2, max_overflow=0)
     consumer = AnalyticsConsumer(make_session_factory(engine), settings.bootstrap_servers, settings.topics,
                                  group_id=settings.group_id, batch_size=settings.batch_size,
