@@ -15,7 +15,7 @@ def _run(faust_app, settings) -> None:
     from infra import tracing
 
     _prepare_changelogs(faust_app, settings)
-    serve(settings.metrics_port)
+    serve(settings.metrics_port, settings.metrics_host)
     tracing.setup(faust_app.conf.id.removeprefix(settings.topics.prefix), settings.trace_config)
     worker = Worker(faust_app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
     worker.spinner = None  # a terminal spinner: cursor escape codes in every log that is not a terminal

@@ -80,6 +80,8 @@ class ServiceSettings(BaseSettings):
     registry_java: Path | None = env("CADENZA_REGISTRY_JAVA", None)
     """A Java 21+ binary for the registry; default: the newest JDK found."""
     java_home: Path | None = env("JAVA_HOME", None)
+    metrics_host: str = env("CADENZA_METRICS_HOST", "127.0.0.1")
+    """Where every process's /metrics listens (0.0.0.0 in a container, for a Prometheus beside it)."""
     prometheus_port: int = env("CADENZA_PROMETHEUS_PORT", 29090, ge=1, le=65535)
     """The local Prometheus server's port (`cadenza up --observability`)."""
     otlp_endpoint: str | None = env("CADENZA_OTLP_ENDPOINT", None, pattern=r"^https?://")

@@ -32,7 +32,7 @@ OVERDUE_AFTER_S = 30.0
 """A deadline the saga has not acted on after this long is overdue: ticks come every fraction of a second."""
 
 
-def serve(port: int) -> None:
-    """Expose /metrics on ``port`` (0: don't)."""
+def serve(port: int, host: str = "127.0.0.1") -> None:
+    """Expose /metrics on ``host:port`` (port 0: don't)."""
     if port:
-        start_http_server(port, addr="127.0.0.1")
+        start_http_server(port, addr=host)

@@ -59,7 +59,7 @@ def main() -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = AnalyticsSettings()
-    serve(settings.metrics_port)
+    serve(settings.metrics_port, settings.metrics_host)
     tracing.setup("analytics", settings.trace_config)
     engine = make_engine(settings.database_url, pool_size=2, max_overflow=0)
     consumer = AnalyticsConsumer(make_session_factory(engine), settings.bootstrap_servers, settings.topics,
