@@ -23,6 +23,7 @@ from api.ratelimit import RateLimiter
 from api.settings import ApiSettings
 from infra import tracing
 from infra.database import make_engine, make_session_factory
+from schemas import wire
 from service.commands import Commands
 from storage import open_store
 from tenancy.keys import KeyVerifier
@@ -50,6 +51,7 @@ class LazyAdmin:
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     settings = settings or ApiSettings()
     tracing.setup("api", settings.trace_config)
+    wire.configure(settings.schema_settings)  # the outbox rows are written in the configured format
     # no pre-ping: it is a round trip per request; a connection broken by a database restart fails one
     # request and is then replaced (SQLAlchemy invalidates the pool on disconnect errors)
     engine = make_engine(settings.database_url, pool_size=20, max_overflow=20, pool_pre_ping=False)

@@ -17,7 +17,10 @@ def _letters():
     from infra.settings import ServiceSettings
     from stream_processors.dlq_admin import DeadLetters
 
+    from schemas import wire
+
     settings = ServiceSettings()
+    wire.configure(settings.schema_settings)  # letters in either encoding show decoded
     return DeadLetters(settings.bootstrap_servers, settings.topics)
 
 

@@ -38,6 +38,20 @@ def start_processes(supervisor: Supervisor, *, per_stage: bool = True, metrics_b
     return specs
 
 
+def start_registry(settings: ServiceSettings):
+    """The project's own schema registry when the wire format is Confluent's and no registry URL is
+    given (the processes register their schemas at start); None otherwise."""
+    if settings.schema_format != "confluent" or settings.registry_external:
+        return None
+    from infra.registry.server import LocalRegistry
+
+    registry = LocalRegistry.from_settings(settings)
+    if registry.running():
+        return None  # someone else's: used, not stopped
+    typer.echo(f"starting the schema registry ... {registry.start()}")
+    return registry
+
+
 def start_observability(settings: ServiceSettings, specs: list[ProcessSpec]) -> str:
     """Debian's Prometheus scraping ``specs`` (infra/prometheus); its URL."""
     from infra.observability.config import stack_targets
@@ -93,6 +107,7 @@ def up(port: int = typer.Option(8000, envvar="CADENZA_API_PORT", help="the API's
     were_running = services_were_running(settings)
     typer.echo("starting Kafka and PostgreSQL ...")
     services = stack.start(settings)
+    registry = start_registry(settings)
     extra = {"CADENZA_POOL_SIZE": str(pool_size)} if stage_workers == "per-stage" else {}
     supervisor = Supervisor(stack_environment(settings, services, port, extra))
     stop = threading.Event()
@@ -121,6 +136,8 @@ def up(port: int = typer.Option(8000, envvar="CADENZA_API_PORT", help="the API's
         supervisor.stop()
         if observability and not keep_services:
             stop_observability(settings)
+        if registry is not None and not keep_services:
+            registry.stop()
         if not keep_services and not were_running:
             stack.stop(settings)
         typer.echo("stopped")

@@ -25,7 +25,7 @@ from infra.error_policy import classify, describe
 from infra.polling import PollingLoop
 from infra.topics import DLQ, Topics
 from producers.kafka_publisher import KafkaPublisher, PublishError
-from schemas.serde import decode as single_object_decode
+from schemas import wire
 from producers.tracing import HEADER as TRACE_HEADER
 from stream_processors.dead_letter import DeadLetter, dead_letter, header
 from stream_processors.lag import LagReporter
@@ -48,7 +48,7 @@ class BatchConsumer:
     def __init__(self, sessions: sessionmaker[Session], bootstrap_servers: str, topics: Topics,
                  topic_names: list[str], apply: Apply, *, name: str, group_id: str, log: logging.Logger,
                  batch_size: int = 200, poll_timeout_s: float = 0.2,
-                 decode: Callable[[bytes], Any] = single_object_decode,
+                 decode: Callable[[bytes], Any] = wire.decode,
                  on_applied: Callable[[bool], None] | None = None) -> None:
         self.sessions = sessions
         self.apply = apply

@@ -30,7 +30,7 @@ from confluent_kafka.admin import AdminClient
 
 from infra.topics import DLQ, DLQ_REPLAYS, Topics
 from producers.kafka_publisher import KafkaPublisher
-from schemas.serde import decode as single_object_decode
+from schemas import wire
 from stream_processors.dead_letter import header
 
 DLQ_HEADERS = ("dlq-reason", "dlq-error", "dlq-topic", "dlq-partition", "dlq-offset", "dlq-consumer", "dlq-at")
@@ -63,7 +63,7 @@ class Letter:
                            "offset": _int(self.dlq("offset"))},
                 "dead_lettered_at": self.dlq("at"), "replayed": self.replayed}
 
-    def details(self, decode: Callable[[bytes], Any] = single_object_decode) -> dict[str, Any]:
+    def details(self, decode: Callable[[bytes], Any] = wire.decode) -> dict[str, Any]:
         return {**self.summary(), "error": self.dlq("error"),
                 "key": self.key.decode(errors="replace") if self.key is not None else None,
                 "headers": {k: v.decode(errors="replace") for k, v in self.original_headers if v is not None},
@@ -74,7 +74,7 @@ def _int(value: str | None) -> int | None:
     return int(value) if value is not None and value.lstrip("-").isdigit() else None
 
 
-def payload_of(value: bytes | None, decode: Callable[[bytes], Any] = single_object_decode) -> dict[str, Any]:
+def payload_of(value: bytes | None, decode: Callable[[bytes], Any] = wire.decode) -> dict[str, Any]:
     """The letter's value as far as it can be read: an event, JSON, or hex."""
     if value is None:
         return {"format": "none"}

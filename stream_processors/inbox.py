@@ -24,7 +24,7 @@ from infra.topics import DLQ, Topics
 from producers.kafka_publisher import headers_for
 from producers.tracing import HEADER as TRACE_HEADER
 from producers.tracing import child_of
-from schemas.serde import decode, encode
+from schemas import wire
 from stream_processors.dead_letter import dead_letter
 from stream_processors.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS_IN, EVENTS_OUT
 
@@ -62,8 +62,8 @@ def trace_of(event: faust.EventT) -> str | None:
 
 
 def decode_event(event: faust.EventT) -> Envelope:
-    """The default decoder: Avro single-object bytes into an event (SerdeError when it cannot)."""
-    return decode(event.value)
+    """The default decoder: Avro bytes in either wire format into an event (SerdeError when it cannot)."""
+    return wire.decode(event.value)
 
 
 def raw_value(event: faust.EventT) -> bytes:
@@ -126,7 +126,7 @@ class Inbox:
     async def publish(self, output: Outgoing, traceparent: str | None) -> None:
         event = output.event
         key = output.key if output.key is not None else str(event.composition_id).encode()
-        await self.topic(output.topic).send(key=key, value=encode(event),
+        await self.topic(output.topic).send(key=key, value=wire.encode(event),
                                             headers=headers_for(event, child_of(traceparent)))
         EVENTS_OUT.labels(self.process, type(event).__name__).inc()
 

@@ -25,7 +25,7 @@ from infra import tracing
 from infra.settings import ServiceSettings
 from infra.topics import EVENTS, Topics
 from readmodel.projection import project
-from schemas.serde import decode as single_object_decode
+from schemas import wire
 from stream_processors.batch_consumer import BatchConsumer
 
 log = logging.getLogger("cadenza.projector")
@@ -55,7 +55,7 @@ class Projector(BatchConsumer):
 
     def __init__(self, sessions: sessionmaker[Session], bootstrap_servers: str, topics: Topics, *, group_id: str,
                  batch_size: int = 200, poll_timeout_s: float = 0.2,
-                 decode: Callable[[bytes], Any] = single_object_decode) -> None:
+                 decode: Callable[[bytes], Any] = wire.decode) -> None:
         self.events_topic = topics.name(EVENTS)
         super().__init__(sessions, bootstrap_servers, topics, [self.events_topic], _project, name=CONSUMER_NAME,
                          group_id=group_id, log=log, batch_size=batch_size, poll_timeout_s=poll_timeout_s,
@@ -72,6 +72,7 @@ def main() -> None:
     settings = ProjectorSettings()
     serve(settings.metrics_port, settings.metrics_host)
     tracing.setup("projector", settings.trace_config)
+    wire.configure(settings.schema_settings)
     engine = make_engine(settings.database_url, pool_size=2, max_overflow=0)
     projector = Projector(make_session_factory(engine), settings.bootstrap_servers, settings.topics,
                           group_id=settings.group_id, batch_size=settings.batch_size,

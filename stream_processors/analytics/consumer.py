@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from infra import tracing
 from infra.settings import ServiceSettings
 from infra.topics import EVENTS, FEEDBACK, REQUESTS, Topics
-from schemas.serde import decode as single_object_decode
+from schemas import wire
 from stream_processors.analytics.recorder import record
 from stream_processors.batch_consumer import BatchConsumer
 
@@ -46,7 +46,7 @@ def _record(session: Session, event: Any, _message: Message) -> bool:
 class AnalyticsConsumer(BatchConsumer):
     def __init__(self, sessions: sessionmaker[Session], bootstrap_servers: str, topics: Topics, *, group_id: str,
                  batch_size: int = 500, poll_timeout_s: float = 0.5,
-                 decode: Callable[[bytes], Any] = single_object_decode) -> None:
+                 decode: Callable[[bytes], Any] = wire.decode) -> None:
         names = [topics.name(REQUESTS), topics.name(EVENTS), topics.name(FEEDBACK)]
         super().__init__(sessions, bootstrap_servers, topics, names, _record, name=CONSUMER_NAME, group_id=group_id,
                          log=log, batch_size=batch_size, poll_timeout_s=poll_timeout_s, decode=decode,
@@ -61,6 +61,7 @@ def main() -> None:
     settings = AnalyticsSettings()
     serve(settings.metrics_port, settings.metrics_host)
     tracing.setup("analytics", settings.trace_config)
+    wire.configure(settings.schema_settings)
     engine = make_engine(settings.database_url, pool_size=2, max_overflow=0)
     consumer = AnalyticsConsumer(make_session_factory(engine), settings.bootstrap_servers, settings.topics,
                                  group_id=settings.group_id, batch_size=settings.batch_size,
