@@ -23,7 +23,7 @@ def wait_figures(client, predicate, timeout: float = 60.0) -> dict:
     raise AssertionError(f"analytics never showed it: {figures}")
 
 
-def test_a_composition_and_its_rating_in_the_figures_and_the_charts(stack, browser):  # noqa: F811
+def test_a_composition_and_its_rating_in_the_figures_and_the_charts(stack, browser, tmp_path):  # noqa: F811
     with stack.tenant() as client:
         created = client.post("/api/v2/compositions", json={**REQUEST, "mood": "calm"})
         assert created.status_code == 202, created.text
@@ -55,3 +55,4 @@ def test_a_composition_and_its_rating_in_the_figures_and_the_charts(stack, brows
     assert any(label.startswith("pop ") and value == "4" for label, value in bars)
     assert page.inner_text("#analytics-error") == ""
     assert errors == []
+    page.locator("#analytics").screenshot(path=str(tmp_path / "analytics.png"))  # for a person to look at
