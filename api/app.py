@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import (
     problems,
+    routes_analytics,
     routes_artifacts,
     routes_compositions,
     routes_events,
@@ -21,7 +22,9 @@ from api import (
 from api.middleware import BodyLimit, Metrics
 from api.ratelimit import RateLimiter
 from api.settings import ApiSettings
+from infra import tracing
 from infra.database import make_engine, make_session_factory
+from schemas import wire
 from service.commands import Commands
 from service.revisions import Revisions
 from storage import open_store
@@ -49,6 +52,8 @@ class LazyAdmin:
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     settings = settings or ApiSettings()
+    tracing.setup("api", settings.trace_config)
+    wire.configure(settings.schema_settings)  # the outbox rows are written in the configured format
     # no pre-ping: it is a round trip per request; a connection broken by a database restart fails one
     # request and is then replaced (SQLAlchemy invalidates the pool on disconnect errors)
     engine = make_engine(settings.database_url, pool_size=20, max_overflow=20, pool_pre_ping=False)
@@ -58,7 +63,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         yield
         engine.dispose()
 
-    app = FastAPI(title="Cadenza API", version="2.0.0", lifespan=lifespan,
+    # FastAPI's own OpenTelemetry server span per request (the child of the caller's traceparent); what
+    # a request writes to the outbox carries it (producers/tracing.py). Metrics stay Prometheus's.
+    telemetry = {"tracing": True, "operation_spans": False, "metrics": False, "logs": False}
+    app = FastAPI(title="Cadenza API", version="2.0.0", lifespan=lifespan, telemetry=telemetry,
                   description="Compose songs: submit a request, follow its progress, download the result. "
                               "Authenticate with `X-API-Key` or `Authorization: Bearer`; errors are RFC 9457 "
                               "problem details.")
@@ -72,7 +80,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.store = open_store(settings.store_config)
     app.state.kafka_admin = LazyAdmin(settings.bootstrap_servers)
     problems.install(app)
-    for module in (routes_compositions, routes_events, routes_artifacts, routes_revisions, routes_health):
+    for module in (routes_compositions, routes_events, routes_artifacts, routes_revisions, routes_health,
+                   routes_analytics):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cadenza_cli import infra, run, tenants, worker
+from cadenza_cli import dlq, infra, run, tenants, worker
 from cadenza_cli.compose import compose
 from cadenza_cli.demo import demo
 from cadenza_cli.revise import revise
@@ -15,6 +15,7 @@ app.add_typer(infra.app, name="infra")
 app.add_typer(tenants.app, name="tenants")
 app.add_typer(run.app, name="run")
 app.add_typer(worker.app, name="worker")
+app.add_typer(dlq.app, name="dlq")
 app.command(name="up")(up)
 app.command(name="demo")(demo)
 app.command(name="compose")(compose)

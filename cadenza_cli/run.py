@@ -1,4 +1,4 @@
-"""`cadenza run api|relay|projector`: one of the stack's own processes in the foreground."""
+"""`cadenza run api|relay|projector|analytics`: one of the stack's own processes in the foreground."""
 
 from __future__ import annotations
 
@@ -33,5 +33,13 @@ def run_relay() -> None:
 def run_projector() -> None:
     """The projector (compositions.events -> the read model)."""
     from stream_processors.projector import main
+
+    main()
+
+
+@app.command("analytics")
+def run_analytics() -> None:
+    """The analytics consumer (events, requests, ratings -> its own tables, served at /api/v2/analytics)."""
+    from stream_processors.analytics.consumer import main
 
     main()

@@ -11,6 +11,7 @@ import time
 
 import typer
 
+from cadenza_cli.processes import ProcessSpec, stack_processes
 from cadenza_cli.supervisor import Supervisor
 from infra.settings import PROJECT_ROOT, ServiceSettings
 
@@ -27,26 +28,42 @@ def stack_environment(settings: ServiceSettings, services, port: int, extra: dic
     return env
 
 
-def start_processes(supervisor: Supervisor, *, per_stage: bool = True, metrics_base_port: int = 9100) -> None:
-    """The stack's processes, in the order they are needed (stopped in reverse); every stream processor
-    exposes Prometheus /metrics on its own port from ``metrics_base_port`` up (0: none)."""
-    from composition.models import StageName
+def start_processes(supervisor: Supervisor, *, per_stage: bool = True, metrics_base_port: int = 9100,
+                    api_port: int = 8000) -> list[ProcessSpec]:
+    """The stack's processes (cadenza_cli.processes), in the order they are needed (stopped in reverse);
+    every stream processor exposes Prometheus /metrics on its own port from ``metrics_base_port`` up (0: none)."""
+    specs = stack_processes(per_stage=per_stage, metrics_base_port=metrics_base_port, api_port=api_port)
+    for spec in specs:
+        supervisor.start(spec.name, *spec.args, env=spec.env)
+    return specs
 
-    ports = iter(range(metrics_base_port, metrics_base_port + 100))
 
-    def metrics(prefix: str = "CADENZA_") -> dict[str, str]:
-        return {f"{prefix}METRICS_PORT": str(next(ports))} if metrics_base_port else {}
+def start_registry(settings: ServiceSettings):
+    """The project's own schema registry when the wire format is Confluent's and no registry URL is
+    given (the processes register their schemas at start); None otherwise."""
+    if settings.schema_format != "confluent" or settings.registry_external:
+        return None
+    from infra.registry.server import LocalRegistry
 
-    supervisor.start("relay", "run", "relay", env=metrics("CADENZA_RELAY_"))
-    supervisor.start("projector", "run", "projector", env=metrics("CADENZA_PROJECTOR_"))
-    supervisor.start("saga", "worker", "saga", env=metrics())
-    if per_stage:
-        for stage in StageName:
-            supervisor.start(stage.value, "worker", "stage", stage.value, env=metrics())
-    else:
-        supervisor.start("stages", "worker", "stage", "all", env=metrics())
-    supervisor.start("feedback", "worker", "feedback", env=metrics())
-    supervisor.start("api", "run", "api")
+    registry = LocalRegistry.from_settings(settings)
+    if registry.running():
+        return None  # someone else's: used, not stopped
+    typer.echo(f"starting the schema registry ... {registry.start()}")
+    return registry
+
+
+def start_observability(settings: ServiceSettings, specs: list[ProcessSpec]) -> str:
+    """Debian's Prometheus scraping ``specs`` (infra/prometheus); its URL."""
+    from infra.observability.config import stack_targets
+    from infra.prometheus.server import LocalPrometheus
+
+    return LocalPrometheus.from_settings(settings).start(stack_targets(specs))
+
+
+def stop_observability(settings: ServiceSettings) -> None:
+    from infra.prometheus.server import LocalPrometheus
+
+    LocalPrometheus.from_settings(settings).stop()
 
 
 def wait_for_api(url: str, supervisor: Supervisor, timeout: float = 60.0) -> None:
@@ -93,7 +110,9 @@ def up(port: int = typer.Option(8000, envvar="CADENZA_API_PORT", help="the API's
                                              help="first /metrics port of the stream processors (0: none)"),
        pool_size: int = typer.Option(1, envvar="CADENZA_POOL_SIZE", min=1,
                                      help="pool processes of each per-stage worker"),
-       keep_services: bool = typer.Option(False, help="leave Kafka and PostgreSQL running after Ctrl-C")) -> None:
+       keep_services: bool = typer.Option(False, help="leave Kafka and PostgreSQL running after Ctrl-C"),
+       observability: bool = typer.Option(False, "--observability",
+                                          help="also run Prometheus (CADENZA_PROMETHEUS_PORT) scraping every process")) -> None:
     """Run the whole stack in the foreground: Kafka, PostgreSQL, saga, stage workers, projector, relay, API."""
     from infra import stack
 
@@ -103,6 +122,7 @@ def up(port: int = typer.Option(8000, envvar="CADENZA_API_PORT", help="the API's
     were_running = services_were_running(settings)
     typer.echo("starting Kafka and PostgreSQL ...")
     services = stack.start(settings)
+    registry = start_registry(settings)
     extra = {"CADENZA_POOL_SIZE": str(pool_size)} if stage_workers == "per-stage" else {}
     supervisor = Supervisor(stack_environment(settings, services, port, extra))
     stop = threading.Event()
@@ -110,7 +130,10 @@ def up(port: int = typer.Option(8000, envvar="CADENZA_API_PORT", help="the API's
         signal.signal(sig, lambda *_: stop.set())
     code = 0
     try:
-        start_processes(supervisor, per_stage=stage_workers == "per-stage", metrics_base_port=metrics_base_port)
+        specs = start_processes(supervisor, per_stage=stage_workers == "per-stage",
+                                metrics_base_port=metrics_base_port, api_port=port)
+        if observability:
+            typer.echo(f"Prometheus on {start_observability(settings, specs)} (alerts at /alerts)")
         wait_for_api(f"http://127.0.0.1:{port}", supervisor)
         key = development_key(settings, services.database_url)
         typer.echo(f"\ncadenza is up: web page http://127.0.0.1:{port}/#key={key} (API, OpenAPI at /docs)\n"
@@ -129,6 +152,10 @@ def up(port: int = typer.Option(8000, envvar="CADENZA_API_PORT", help="the API's
     finally:
         typer.echo("stopping ...")
         supervisor.stop()
+        if observability and not keep_services:
+            stop_observability(settings)
+        if registry is not None and not keep_services:
+            registry.stop()
         if not keep_services and not were_running:
             stack.stop(settings)
         typer.echo("stopped")

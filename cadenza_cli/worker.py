@@ -12,8 +12,13 @@ def _run(faust_app, settings) -> None:
 
     from stream_processors.metrics import serve
 
+    from infra import tracing
+    from schemas import wire
+
     _prepare_changelogs(faust_app, settings)
-    serve(settings.metrics_port)
+    serve(settings.metrics_port, settings.metrics_host)
+    tracing.setup(faust_app.conf.id.removeprefix(settings.topics.prefix), settings.trace_config)
+    wire.configure(settings.schema_settings)
     worker = Worker(faust_app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
     worker.spinner = None  # a terminal spinner: cursor escape codes in every log that is not a terminal
     worker.execute_from_commandline()

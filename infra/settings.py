@@ -21,6 +21,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from infra.topics import Topics
 
 if TYPE_CHECKING:
+    from infra.tracing import TraceConfig
+    from schemas.registry import SchemaSettings
     from storage import StoreConfig
     from storage.s3 import S3Config
 
@@ -79,6 +81,21 @@ class ServiceSettings(BaseSettings):
     registry_java: Path | None = env("CADENZA_REGISTRY_JAVA", None)
     """A Java 21+ binary for the registry; default: the newest JDK found."""
     java_home: Path | None = env("JAVA_HOME", None)
+    schema_format: str = env("CADENZA_SCHEMA_FORMAT", "single-object")
+    """What producers write: ``single-object`` (Avro's own framing) or ``confluent`` (a registry's ids)."""
+    schema_registry_url: str | None = env("CADENZA_SCHEMA_REGISTRY_URL", None)
+    """The registry's Confluent-compatible API; unset with ``confluent``: the project's own Apicurio."""
+    schema_compatibility: str = env("CADENZA_SCHEMA_COMPATIBILITY", "FULL")
+    metrics_host: str = env("CADENZA_METRICS_HOST", "127.0.0.1")
+    """Where every process's /metrics listens (0.0.0.0 in a container, for a Prometheus beside it)."""
+    prometheus_port: int = env("CADENZA_PROMETHEUS_PORT", 29090, ge=1, le=65535)
+    """The local Prometheus server's port (`cadenza up --observability`)."""
+    otlp_endpoint: str | None = env("CADENZA_OTLP_ENDPOINT", None, pattern=r"^https?://")
+    """Export OpenTelemetry spans over OTLP/HTTP to this collector (e.g. http://127.0.0.1:4318)."""
+    trace_dir: Path | None = env("CADENZA_TRACE_DIR", None)
+    """Without an OTLP endpoint: write spans as JSON lines to a file per process in this folder."""
+    trace_console: bool = env("CADENZA_TRACE_CONSOLE", False)
+    """Without either: print spans to the console (else spans go nowhere)."""
 
     @field_validator("kafka_bootstrap_servers")
     @classmethod
@@ -107,6 +124,7 @@ class ServiceSettings(BaseSettings):
             self.artifact_dir = self.run_dir / "artifacts"
         if self.artifact_store == "s3":
             self.s3  # noqa: B018 - fails at start, naming the variable, if the S3 settings are bad
+        self.schema_settings  # noqa: B018 - likewise for the wire format
         return self
 
     @property
@@ -143,6 +161,27 @@ class ServiceSettings(BaseSettings):
 
         return StoreConfig(kind=self.artifact_store, root=self.artifact_dir,
                            s3=self.s3 if self.artifact_store == "s3" else None)
+
+    @property
+    def registry_external(self) -> bool:
+        return self.schema_registry_url is not None
+
+    @property
+    def schema_settings(self) -> SchemaSettings:
+        """The wire format; ``confluent`` without a URL means the project's own registry on its port."""
+        from infra.registry.server import CCOMPAT
+        from schemas.registry import SchemaSettings
+
+        url = self.schema_registry_url
+        if url is None and self.schema_format == "confluent":
+            url = f"http://127.0.0.1:{self.registry_port}{CCOMPAT}"
+        return SchemaSettings(format=self.schema_format, registry_url=url, compatibility=self.schema_compatibility)
+
+    @property
+    def trace_config(self) -> TraceConfig:
+        from infra.tracing import TraceConfig
+
+        return TraceConfig(otlp_endpoint=self.otlp_endpoint, directory=self.trace_dir, console=self.trace_console)
 
     @property
     def topics(self) -> Topics:

@@ -40,6 +40,7 @@ POLICY = "compositions.policy"
 DLQ = "compositions.dlq"
 SAGA_TICKS = "compositions.saga-ticks"
 FEEDBACK_BY_POLICY = "compositions.feedback-by-policy"
+DLQ_REPLAYS = "compositions.dlq-replays"
 
 
 def stage_requests(stage: StageName | str) -> str:
@@ -66,6 +67,9 @@ TOPICS: tuple[TopicSpec, ...] = (
               {"cleanup.policy": "delete", "retention.ms": str(DAY_MS)}),
     TopicSpec(DLQ, 1, "original key", "messages a consumer could not decode or process, with the reason in headers",
               {**_RETAINED, "retention.ms": str(30 * DAY_MS)}),
+    # written in the transaction that replays a letter, so a letter is marked exactly when its replay is visible
+    TopicSpec(DLQ_REPLAYS, 1, "dead letter (partition:offset)", "which dead letters were replayed (JSON), `cadenza dlq`",
+              {"cleanup.policy": "compact,delete", "retention.ms": str(30 * DAY_MS), "min.compaction.lag.ms": "0"}),
 )
 
 

@@ -17,9 +17,7 @@ from composition.errors import TransientError
 from composition.events import Envelope
 from producers.tracing import HEADER as TRACE_HEADER
 from producers.tracing import new_traceparent
-from schemas.serde import encode
-
-CONTENT_TYPE = "application/vnd.apache.avro+single-object"
+from schemas import wire
 
 
 class PublishError(TransientError):
@@ -34,7 +32,7 @@ class PublishError(TransientError):
 def headers_for(event: Envelope, traceparent: str | None = None) -> list[tuple[str, bytes]]:
     return [
         ("event-type", type(event).__name__.encode()),
-        ("content-type", CONTENT_TYPE.encode()),
+        ("content-type", wire.content_type().encode()),
         (TRACE_HEADER, (traceparent or new_traceparent()).encode()),
     ]
 
@@ -78,7 +76,7 @@ class KafkaPublisher:
     def publish(self, topic: str, event: Envelope, *, key: str | bytes | None = None,
                 traceparent: str | None = None) -> None:
         """Queue ``event`` for ``topic``, keyed by its composition id unless ``key`` is given."""
-        self.publish_raw(topic, encode(event), key=str(event.composition_id) if key is None else key,
+        self.publish_raw(topic, wire.encode(event), key=str(event.composition_id) if key is None else key,
                          headers=headers_for(event, traceparent))
 
     def publish_raw(self, topic: str, value: bytes, *, key: str | bytes | None,

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from composition.events import Envelope
 from infra.database import Base
 from producers.kafka_publisher import headers_for
-from schemas.serde import encode
+from schemas import wire
 
 
 class OutboxMessage(Base):
@@ -43,11 +43,11 @@ class OutboxMessage(Base):
 
 
 def outbox_row(topic: str, event: Envelope, *, key: str | None = None, traceparent: str | None = None) -> dict:
-    """The outbox row for ``event`` on ``topic``: Avro single-object value, keyed by composition id."""
+    """The outbox row for ``event`` on ``topic``: the value in the process's wire format, keyed by composition id."""
     return {
         "topic": topic,
         "key": (key if key is not None else str(event.composition_id)).encode(),
-        "value": encode(event),
+        "value": wire.encode(event),
         "headers": {name: value.decode() for name, value in headers_for(event, traceparent)},
     }
 
@@ -61,3 +61,11 @@ def backlog(session: Session) -> int:
     """How many rows wait to be published."""
     return session.execute(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
                            ).scalar_one()
+
+
+def backlog_age(session: Session) -> tuple[int, float]:
+    """How many rows wait, and how many seconds ago the oldest of them was written (0 when none wait)."""
+    count, oldest = session.execute(
+        select(func.count(), func.coalesce(func.extract("epoch", func.now() - func.min(OutboxMessage.created_at)), 0))
+        .where(OutboxMessage.sent_at.is_(None))).one()
+    return int(count), max(0.0, float(oldest))

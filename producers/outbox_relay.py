@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import time
 from collections.abc import Callable
 
 from prometheus_client import Counter, Gauge
@@ -20,17 +21,28 @@ from pydantic_settings import SettingsConfigDict
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from opentelemetry.trace import SpanKind
+
+from infra import tracing
 from infra.polling import PollingLoop
 from infra.settings import ServiceSettings
 from producers import outbox
 from producers.kafka_publisher import KafkaPublisher, PublishError
 from producers.outbox import OutboxMessage
+from producers.tracing import HEADER as TRACE_HEADER
+from producers.tracing import child_of
 
 log = logging.getLogger("cadenza.relay")
 
 PUBLISHED = Counter("cadenza_outbox_published_total", "Outbox rows published and marked sent")
 FAILED_BATCHES = Counter("cadenza_outbox_failed_batches_total", "Batches the broker did not acknowledge")
-BACKLOG = Gauge("cadenza_outbox_backlog", "Unsent outbox rows seen at the last check")
+PUBLISH_ERRORS = Counter("cadenza_outbox_publish_errors_total",
+                         "Messages the broker did not acknowledge (their batch is rolled back and sent again)")
+BACKLOG = Gauge("cadenza_outbox_backlog_messages", "Unsent outbox rows at the last check")
+OLDEST_UNSENT = Gauge("cadenza_outbox_oldest_unsent_age_seconds",
+                      "Age of the oldest unsent outbox row at the last check (0: none waits)")
+GAUGE_INTERVAL_S = 1.0
+"""The backlog gauges are refreshed at most this often (one indexed query on the unsent rows)."""
 
 
 class RelaySettings(ServiceSettings):
@@ -60,6 +72,7 @@ class OutboxRelay:
             config={"message.timeout.ms": int(ack_timeout_s * 1000), "linger.ms": 2}))
         self._publisher: KafkaPublisher | None = None
         self.loop = PollingLoop(self._step, name="outbox relay", log=log, idle_s=idle_s, on_failure=self._failed)
+        self._gauges_at = 0.0
 
     @property
     def publisher(self) -> KafkaPublisher:
@@ -82,8 +95,14 @@ class OutboxRelay:
                 return 0
             publisher = self.publisher
             for row in rows:
-                headers = [(name, value.encode()) for name, value in (row.headers or {}).items()]
-                publisher.publish_raw(row.topic, row.value, key=row.key, headers=headers)
+                stored = dict(row.headers or {})
+                with tracing.span(f"relay {row.topic}", stored.get(TRACE_HEADER), SpanKind.PRODUCER,
+                                  **{"messaging.destination.name": row.topic, "cadenza.outbox_id": row.id,
+                                     "cadenza.event_type": stored.get("event-type")}):
+                    if TRACE_HEADER in stored:  # the reader's parent is this span (the API's is ours)
+                        stored[TRACE_HEADER] = child_of(stored[TRACE_HEADER])
+                    headers = [(name, value.encode()) for name, value in stored.items()]
+                    publisher.publish_raw(row.topic, row.value, key=row.key, headers=headers)
             publisher.flush(self.ack_timeout_s + 5)
             session.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]))
                             .values(sent_at=text("now()")))
@@ -91,14 +110,27 @@ class OutboxRelay:
         return len(rows)
 
     def _step(self) -> int:
+        self.refresh_gauges()
         sent = self.run_once()
         if sent:
             log.info("published %d outbox row(s)", sent)
         return sent
 
+    def refresh_gauges(self, force: bool = False) -> None:
+        """Set the backlog gauges from the outbox (at most every GAUGE_INTERVAL_S unless ``force``)."""
+        now = time.monotonic()
+        if not force and now - self._gauges_at < GAUGE_INTERVAL_S:
+            return
+        self._gauges_at = now
+        with self.sessions() as session:
+            count, age = outbox.backlog_age(session)
+        BACKLOG.set(count)
+        OLDEST_UNSENT.set(age)
+
     def _failed(self, exc: BaseException) -> None:
         if isinstance(exc, PublishError):
             FAILED_BATCHES.inc()
+            PUBLISH_ERRORS.inc(sum(1 for topic, _ in exc.failures if topic != "*") or 1)
             self._publisher = None  # a fresh producer after delivery timeouts
 
     def backlog(self) -> int:
@@ -128,7 +160,8 @@ def main() -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = RelaySettings()
-    serve(settings.metrics_port)
+    serve(settings.metrics_port, settings.metrics_host)
+    tracing.setup("relay", settings.trace_config)
     engine = make_engine(settings.database_url, pool_size=2, max_overflow=0)
     relay = OutboxRelay(make_session_factory(engine), settings.bootstrap_servers, batch_size=settings.batch_size,
                         idle_s=settings.idle_s, ack_timeout_s=settings.ack_timeout_s)

@@ -22,8 +22,7 @@ from enum import StrEnum
 from typing import Any, TypeVar, overload
 
 from fastavro.schema import fingerprint, parse_schema, to_parsing_canonical_form
-from pydantic import field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, field_validator, model_validator
 
 from composition.events import EVENT_TYPES, Envelope
 from schemas import catalog, serde
@@ -42,10 +41,12 @@ class SchemaFormat(StrEnum):
     CONFLUENT = "confluent"
 
 
-class SchemaSettings(BaseSettings):
-    """Which wire format producers write, and the registry (needed to write or read Confluent framing)."""
+class SchemaSettings(BaseModel):
+    """Which wire format producers write, and the registry (needed to write or read Confluent framing).
 
-    model_config = SettingsConfigDict(env_prefix="CADENZA_SCHEMA_", extra="ignore")
+    Built from the settings tree (``ServiceSettings.schema_settings``: ``CADENZA_SCHEMA_FORMAT``,
+    ``CADENZA_SCHEMA_REGISTRY_URL``, ``CADENZA_SCHEMA_COMPATIBILITY``), never from the environment here.
+    """
 
     format: SchemaFormat = SchemaFormat.SINGLE_OBJECT
     registry_url: str | None = None  # the Confluent-compatible API's base, e.g. .../apis/ccompat/v7

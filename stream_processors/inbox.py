@@ -15,14 +15,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import faust
+from opentelemetry.trace import SpanKind
 
 from composition.events import Envelope
+from infra import tracing
 from infra.error_policy import classify, describe
 from infra.topics import DLQ, Topics
 from producers.kafka_publisher import headers_for
 from producers.tracing import HEADER as TRACE_HEADER
 from producers.tracing import child_of
-from schemas.serde import decode, encode
+from schemas import wire
 from stream_processors.dead_letter import dead_letter
 from stream_processors.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS_IN, EVENTS_OUT
 
@@ -60,8 +62,8 @@ def trace_of(event: faust.EventT) -> str | None:
 
 
 def decode_event(event: faust.EventT) -> Envelope:
-    """The default decoder: Avro single-object bytes into an event (SerdeError when it cannot)."""
-    return decode(event.value)
+    """The default decoder: Avro bytes in either wire format into an event (SerdeError when it cannot)."""
+    return wire.decode(event.value)
 
 
 def raw_value(event: faust.EventT) -> bytes:
@@ -88,22 +90,29 @@ class Inbox:
         """Decode ``event``, run ``handler`` on it, publish what it returns; apply the error policy."""
         self._lag(event.message)
         trace = trace_of(event)
-        try:
-            message = decoder(event)
-            if isinstance(message, Envelope):
-                EVENTS_IN.labels(self.process, type(message).__name__).inc()
-            outputs = await handler(message, trace)
-        except Exception as exc:
-            verdict = classify(exc)
-            if verdict.retry:
-                raise
-            if verdict.reason == "processing_error":
-                log.exception("%s could not process %s[%s]@%s", self.process, event.message.topic,
-                              event.message.partition, event.message.offset)
-            await self.dead_letter(event, verdict.reason, describe(exc))
-            return
-        for output in outputs:
-            await self.publish(output, trace)
+        with tracing.span(f"{self.process} {event.message.topic}", trace or "", SpanKind.CONSUMER,
+                          **{"messaging.source.name": event.message.topic,
+                             "messaging.kafka.partition": event.message.partition,
+                             "messaging.kafka.offset": event.message.offset}) as span:
+            try:
+                message = decoder(event)
+                if isinstance(message, Envelope):
+                    EVENTS_IN.labels(self.process, type(message).__name__).inc()
+                    span.update_name(f"{self.process} {type(message).__name__}")
+                    span.set_attribute("cadenza.composition_id", str(message.composition_id))
+                outputs = await handler(message, tracing.traceparent_of() or trace)
+            except Exception as exc:
+                verdict = classify(exc)
+                if verdict.retry:
+                    raise
+                if verdict.reason == "processing_error":
+                    log.exception("%s could not process %s[%s]@%s", self.process, event.message.topic,
+                                  event.message.partition, event.message.offset)
+                span.set_attribute("cadenza.dead_letter", verdict.reason)
+                await self.dead_letter(event, verdict.reason, describe(exc))
+                return
+            for output in outputs:
+                await self.publish(output, trace)
 
     async def dead_letter(self, event: faust.EventT, reason: str, error: str) -> None:
         message = event.message
@@ -117,7 +126,7 @@ class Inbox:
     async def publish(self, output: Outgoing, traceparent: str | None) -> None:
         event = output.event
         key = output.key if output.key is not None else str(event.composition_id).encode()
-        await self.topic(output.topic).send(key=key, value=encode(event),
+        await self.topic(output.topic).send(key=key, value=wire.encode(event),
                                             headers=headers_for(event, child_of(traceparent)))
         EVENTS_OUT.labels(self.process, type(event).__name__).inc()
 
@@ -127,5 +136,5 @@ class Inbox:
         except (AssertionError, AttributeError, KeyError, RuntimeError):  # not assigned: the consumer is rebalancing
             return
         if highwater is not None:
-            CONSUMER_LAG.labels(self.process, message.tp.topic, str(message.tp.partition)).set(
+            CONSUMER_LAG.labels(self.process, self.app.conf.id, message.tp.topic, str(message.tp.partition)).set(
                 max(0, highwater - message.offset - 1))

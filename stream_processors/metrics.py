@@ -22,10 +22,17 @@ END_TO_END = Histogram(
     buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600),
 )
 CONSUMER_LAG = Gauge("cadenza_consumer_lag_messages", "High watermark minus the offset being processed",
-                     ["process", "topic", "partition"])
+                     ["process", "group", "topic", "partition"])
+OVERDUE = Gauge("cadenza_saga_overdue_compositions",
+                "Compositions whose next deadline (attempt, retry or compensation) passed more than "
+                "OVERDUE_AFTER_S ago without the saga acting on it (this saga's partitions)")
+OLDEST_OVERDUE = Gauge("cadenza_saga_oldest_overdue_seconds",
+                       "How long ago the most overdue composition's deadline passed (0: none overdue)")
+OVERDUE_AFTER_S = 30.0
+"""A deadline the saga has not acted on after this long is overdue: ticks come every fraction of a second."""
 
 
-def serve(port: int) -> None:
-    """Expose /metrics on ``port`` (0: don't)."""
+def serve(port: int, host: str = "127.0.0.1") -> None:
+    """Expose /metrics on ``host:port`` (port 0: don't)."""
     if port:
-        start_http_server(port, addr="127.0.0.1")
+        start_http_server(port, addr=host)

@@ -25,7 +25,7 @@ from composition.events import PolicyUpdated
 from infra.error_policy import classify, describe
 from infra.topics import DLQ, POLICY, Topics
 from producers.kafka_publisher import KafkaPublisher
-from schemas.serde import decode
+from schemas import wire
 from stream_processors.dead_letter import dead_letter
 from stream_processors.metrics import DEAD_LETTERS
 
@@ -72,7 +72,7 @@ class PolicyFollower:
         if message.value() is None:  # a tombstone: the policy was retired
             self.policies.pop(message.key().decode(errors="replace"), None)
             return
-        event = decode(message.value())
+        event = wire.decode(message.value())
         if isinstance(event, PolicyUpdated):
             self.policies[event.policy] = dict(event.weights)
 

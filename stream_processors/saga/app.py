@@ -20,6 +20,7 @@ from composition.policy import SagaPolicy
 from composition.retry import Backoff
 from infra.topics import CONTROL, REQUESTS, SAGA_TICKS, STAGE_RESULTS
 from producers.kafka_publisher import KafkaPublisher
+from producers.tracing import HEADER as TRACE_HEADER
 from stream_processors.faust_app import make_app, table
 from stream_processors.inbox import RAW, Inbox, decode_event
 from stream_processors.saga.handler import SagaHandler, tick_for
@@ -59,8 +60,16 @@ def build(settings: SagaSettings) -> faust.App:
     def decode(event: faust.EventT):
         return tick_for(event.value) if event.message.topic == ticks_topic else decode_event(event)
 
-    async def handle(message, _trace: str | None) -> list:
-        return handler.handle(message, utcnow())
+    traces: dict[bytes, str] = {}  # the trace of each composition in flight, carried on by its ticks
+
+    async def handle(message, trace: str | None) -> list:
+        outputs = handler.handle(message, utcnow())
+        key = str(message.composition_id).encode()
+        if key not in handler.in_flight:
+            traces.pop(key, None)
+        elif trace:
+            traces[key] = trace
+        return outputs
 
     @app.agent(inputs, name="saga")
     async def saga(stream: faust.StreamT) -> None:
@@ -73,7 +82,8 @@ def build(settings: SagaSettings) -> faust.App:
         if due and not ticker:
             ticker.append(KafkaPublisher(settings.bootstrap_servers, client_id=f"{PROCESS}-ticks"))
         for key in due:
-            ticker[0].publish_raw(ticks_topic, key, key=key)
+            trace = traces.get(key)
+            ticker[0].publish_raw(ticks_topic, key, key=key, headers=[(TRACE_HEADER, trace.encode())] if trace else None)
         if ticker:
             ticker[0].poll()
 

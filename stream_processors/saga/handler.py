@@ -80,11 +80,17 @@ class SagaHandler:
 
     def due(self, now_s: float) -> list[bytes]:
         """Keys of compositions whose wake-up has passed and that were not ticked in the last few seconds."""
-        due = []
+        due, overdue, oldest = [], 0, 0.0
         for key, when in list(self.wakeups.items()):
-            if float(when) <= now_s and self._ticked.get(key, 0.0) < now_s - TICK_RESEND_S:
+            late = now_s - float(when)
+            if late >= 0 and self._ticked.get(key, 0.0) < now_s - TICK_RESEND_S:
                 self._ticked[key] = now_s
                 due.append(key)
+            if late > m.OVERDUE_AFTER_S:
+                overdue += 1
+                oldest = max(oldest, late)
+        m.OVERDUE.set(overdue)
+        m.OLDEST_OVERDUE.set(oldest)
         return due
 
     def _index_wakeup(self, key: bytes, state: SagaState | None) -> None:

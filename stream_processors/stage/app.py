@@ -28,7 +28,7 @@ def build(stages: Iterable[StageName], settings: StageWorkerSettings) -> faust.A
     process = process_name(stages)
     app = make_app(f"cadenza-{process}", settings)
     runner = PoolRunner(settings.providers, settings.engine_config, settings.store_config,
-                        settings.pool_size)
+                        settings.pool_size, settings.trace_config)
     follower = PolicyFollower(settings.bootstrap_servers, topics, process) if StageName.PLAN in stages else None
     handler = StageHandler(stages, runner, topics, table(app, "stage-attempts-done", settings),
                            deadline_grace_s=settings.deadline_grace_s,

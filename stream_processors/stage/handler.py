@@ -26,6 +26,7 @@ from composition.events import (
     utcnow,
 )
 from composition.models import Artifact, CompositionContext, StageName
+from infra import tracing
 from infra.topics import STAGE_RESULTS, Topics
 from stream_processors import metrics as m
 from stream_processors.inbox import Outgoing
@@ -72,7 +73,12 @@ class StageHandler:
         key = f"{request.composition_id}:{stage.value}:{request.attempt}".encode()
         if self.done.get(key) is not None:
             return []
-        outcome = await self._attempt(request)
+        with tracing.span(f"attempt {stage.value} #{request.attempt}", **{
+                "cadenza.stage": stage.value, "cadenza.attempt": request.attempt,
+                "cadenza.provider_hint": request.provider_hint, "cadenza.composition_id": str(request.composition_id)}) as span:
+            outcome = await self._attempt(request)
+            span.set_attribute("cadenza.provider", outcome.provider)
+            span.set_attribute("cadenza.outcome", "completed" if outcome.ok else "failed")
         envelope = {"composition_id": request.composition_id, "tenant_id": request.tenant_id}
         if outcome.ok:
             assert outcome.context is not None

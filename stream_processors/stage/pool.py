@@ -16,6 +16,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 
+from opentelemetry.trace import Status, StatusCode
+
 from composition.events import Error
 from composition.models import (
     SECTION_TYPES,
@@ -24,6 +26,8 @@ from composition.models import (
     StageName,
     artifacts_in,
 )
+from infra import tracing
+from infra.tracing import TraceConfig
 from music import policy
 from music.config import EngineConfig
 from music.errors import StageError
@@ -85,11 +89,28 @@ def compensate(providers: str, config: EngineConfig, store: StoreConfig, stage: 
     return sorted(deleted)
 
 
+def run_stage_traced(trace: TraceConfig, traceparent: str | None, providers: str, config: EngineConfig,
+                     store: StoreConfig, stage: StageName, context: CompositionContext, namespace: str,
+                     hint: str | None, policies: dict[str, dict[str, float]] | None = None) -> StageOutcome:
+    """:func:`run_stage` in a span of this pool process, the child of the worker's attempt span."""
+    if not tracing.setup("stage-pool", trace):
+        return run_stage(providers, config, store, stage, context, namespace, hint, policies)
+    with tracing.span(f"run {stage.value}", traceparent or "", **{"cadenza.stage": stage.value,
+                                                                  "cadenza.composition_id": namespace}) as span:
+        outcome = run_stage(providers, config, store, stage, context, namespace, hint, policies)
+        span.set_attribute("cadenza.provider", outcome.provider)
+        if outcome.error is not None:
+            span.set_status(Status(StatusCode.ERROR, outcome.error.code))
+        return outcome
+
+
 class PoolRunner:
     """The stage handler's runner port, on a spawn process pool of ``size`` processes."""
 
-    def __init__(self, providers: str, config: EngineConfig, store: StoreConfig, size: int) -> None:
+    def __init__(self, providers: str, config: EngineConfig, store: StoreConfig, size: int,
+                 trace: TraceConfig | None = None) -> None:
         self.providers, self.config, self.store, self.size = providers, config, store, size
+        self.trace = trace or TraceConfig()
         self._pool: ProcessPoolExecutor | None = None
 
     @property
@@ -106,8 +127,9 @@ class PoolRunner:
     async def run(self, stage: StageName, context: CompositionContext, namespace: str, hint: str | None,
                   policies: dict[str, dict[str, float]] | None) -> StageOutcome:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.pool, run_stage, self.providers, self.config, self.store, stage,
-                                          context, namespace, hint, policies)
+        return await loop.run_in_executor(self.pool, run_stage_traced, self.trace, tracing.traceparent_of(),
+                                          self.providers, self.config, self.store, stage, context, namespace, hint,
+                                          policies)
 
     async def compensate(self, stage: StageName, artifacts: list[Artifact]) -> list[str]:
         loop = asyncio.get_running_loop()

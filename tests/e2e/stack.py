@@ -84,6 +84,8 @@ class Stack:
         self.start("projector", "run", "projector")
         self.start("saga", "worker", "saga")
         self.start("stages", "worker", "stage", "all")
+        self.start("analytics", "run", "analytics", CADENZA_ANALYTICS_GROUP_ID=f"analytics-{self.prefix}",
+                   CADENZA_ANALYTICS_POLL_TIMEOUT_S="0.1")
         self.start("api", "run", "api")
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -1,0 +1,1 @@
+"""Operating the stack: the Prometheus configuration and alerting rules, the Grafana dashboard."""
