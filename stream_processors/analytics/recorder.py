@@ -65,6 +65,8 @@ def record(session: Session, event: Envelope) -> bool:
     elif isinstance(event, CompositionProgressed):
         _composition(session, event)
         _attempt(session, event)
+    elif isinstance(event, CompositionCompleted | CompositionFailed | CompositionCancelled) and event.revision:
+        pass  # a revision's end: the composition's own status and facts stay (its stage attempts still count)
     elif isinstance(event, CompositionCompleted):
         _composition(session, event, status="completed", ended_at=event.occurred_at, duration_ms=event.duration_ms,
                      **_plan_facts(event.context))
