@@ -28,7 +28,7 @@ from composition.models import (
 from music.genres import blend
 from music.harmony import chord_at
 from music.plan import section_starts
-from music.stage import BaseProvider, require
+from music.stage import BaseProvider, require, song_plan
 from music.theory import MINOR_FAMILY, pitch_class, swing_beat
 
 KICK, SNARE, RIM, CLAP, HAT, PEDAL, OPEN, CRASH, TAMB = 36, 38, 37, 39, 42, 44, 46, 49, 54
@@ -242,5 +242,5 @@ class MidiArranger(BaseProvider):
     capabilities = frozenset({"genres:" + ",".join(GENRES), "general-midi", "instrumental", "lyrics-meta"})
 
     def run(self, ctx: CompositionContext, store: ArtifactStore, namespace: str) -> ArrangementSection:
-        plan, harmony, melody = require(ctx, "plan", "harmony", "melody")
-        return make_arrangement(plan, harmony, melody, ctx.lyrics, store, namespace)
+        harmony, melody = require(ctx, "harmony", "melody")
+        return make_arrangement(song_plan(ctx, self.stage), harmony, melody, ctx.lyrics, store, namespace)

@@ -21,7 +21,7 @@ from composition.models import (
     StageName,
 )
 from music.genres import Progression, blend
-from music.stage import BaseProvider, require, stage_rng
+from music.stage import BaseProvider, song_plan, stage_rng
 from music.theory import MINOR_FAMILY, parse_roman, voice_lead
 
 VOICING_RANGE = (52, 76)
@@ -115,5 +115,4 @@ class RulesHarmonizer(BaseProvider):
     capabilities = frozenset({"genres:" + ",".join(GENRES), "voice-leading", "cadences"})
 
     def run(self, ctx: CompositionContext, store: ArtifactStore, namespace: str) -> HarmonySection:
-        (plan,) = require(ctx, "plan")
-        return make_harmony(plan)
+        return make_harmony(song_plan(ctx, self.stage))

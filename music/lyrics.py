@@ -21,7 +21,7 @@ from composition.models import (
 from music.errors import StageError
 from music.phonetics import line_syllables, rhyme_key, tokenize
 from music.songwriter import SongWriter, request_hook, singable_hook
-from music.stage import BaseProvider, require, stage_rng
+from music.stage import BaseProvider, song_plan, stage_rng
 from music.themefield import theme_field
 from music.userlyrics import read_stanzas
 
@@ -131,5 +131,4 @@ class BankLyricist(BaseProvider):
     capabilities = frozenset({"generated", "user-lyrics", "cmudict", "wordnet", "letter-to-sound", "language:en"})
 
     def run(self, ctx: CompositionContext, store: ArtifactStore, namespace: str) -> LyricsSection:
-        (plan,) = require(ctx, "plan")
-        return make_lyrics(ctx.request, plan)
+        return make_lyrics(ctx.request, song_plan(ctx, self.stage))

@@ -1,5 +1,8 @@
 """Master stage: balance the stems and the vocal, add the genre's effects, compress the bus, bring the
-song to -14 LUFS under a -1 dBTP true-peak ceiling, and encode WAV, FLAC and MP3.
+song to -14 LUFS (or the request's ``mix.lufs``) under a -1 dBTP true-peak ceiling, and encode WAV,
+FLAC and MP3. The request's mix options (``composition.models.MixOptions``: vocal level, reverb,
+brightness, loudness) are applied on top of the genre's style; the genres are the request's, so a
+revision that changes them changes the mix too.
 
 Stem balance is by role: every stem is measured (integrated LUFS) and given one gain that puts it at
 its role's level, so each stem's own dynamics - the arrangement's energy curve - survive. The genre
@@ -15,6 +18,7 @@ import io
 import os
 import tempfile
 from collections.abc import Iterable
+from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -23,7 +27,7 @@ from scipy.ndimage import minimum_filter1d, uniform_filter1d
 from scipy.signal import resample_poly
 
 from composition.artifacts import ArtifactStore
-from composition.models import CompositionContext, MasterSection, StageName
+from composition.models import CompositionContext, MasterSection, MixOptions, StageName
 from music.audio import read_audio, wav_bytes
 from music.errors import StageError
 from music.genres import MixStyle, mix_style
@@ -147,9 +151,12 @@ def finalize(audio: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LU
 
 
 def mix(stems: Iterable[tuple[str, np.ndarray]], vocal: np.ndarray | None, sample_rate: int, style: MixStyle,
-        vocal_send: float, backing: np.ndarray | None = None) -> np.ndarray:
+        vocal_send: float, backing: np.ndarray | None = None, vocal_db: float = 0.0,
+        brightness: float = 0.0) -> np.ndarray:
     """Balanced, coloured, compressed stereo mix (before loudness and limiting). ``stems`` may be a
-    generator: each stem is balanced and summed as it arrives, so one stem is in memory at a time."""
+    generator: each stem is balanced and summed as it arrives, so one stem is in memory at a time.
+    ``vocal_db`` moves the vocals against their balanced level; ``brightness`` (-1..1) is a high shelf
+    of up to +-6 dB on the whole mix (the user's mix options)."""
     bus: np.ndarray | None = None
     for name, audio in stems:
         audio = _stereo(audio)
@@ -165,7 +172,12 @@ def mix(stems: Iterable[tuple[str, np.ndarray]], vocal: np.ndarray | None, sampl
         vocals = balance({"vocals": _stereo(_fit(vocal, len(bus)))}, sample_rate, style)["vocals"]
         if backing is not None:  # under the lead, through the same vocal bus (one reverb pass)
             vocals = vocals + balance({"backing": _stereo(_fit(backing, len(bus)))}, sample_rate, style)["backing"]
+        if vocal_db:
+            vocals = vocals * np.float32(10 ** (vocal_db / 20))
         bus = bus + vocal_bus(vocals, sample_rate, vocal_send)
+    if brightness:
+        bus = _process(pb.Pedalboard([pb.HighShelfFilter(cutoff_frequency_hz=5000.0, gain_db=6.0 * brightness)]),
+                       bus, sample_rate)
     return bus_compress(widen(bus, style.stereo_width), sample_rate, style)
 
 
@@ -219,7 +231,7 @@ class PedalboardMaster(BaseProvider):
     stage = StageName.MASTER
     name = "pedalboard"
     version = "1"
-    capabilities = frozenset({"lufs:-14", "true-peak:-1", "wav", "flac", "mp3"})
+    capabilities = frozenset({"lufs:-24..-8", "true-peak:-1", "wav", "flac", "mp3", "mix-options"})
 
     def __init__(self, measure_intelligibility: bool = False, recogniser: str = "tiny.en") -> None:
         from music.intelligibility import recogniser_available
@@ -249,10 +261,16 @@ class PedalboardMaster(BaseProvider):
             vocal = self._read_vocal(store, ctx.vocals.audio, sample_rate)
             if ctx.vocals.backing is not None:
                 backing = self._read_vocal(store, ctx.vocals.backing, sample_rate)
-        style = mix_style(ctx.plan.genres)
-        mixed = mix(stems(), vocal, sample_rate, style, vocal_style(ctx.plan.genres).reverb_send, backing)
+        genres = ctx.request.genres  # a revision of the arrangement may have changed them
+        options = ctx.request.mix or MixOptions()
+        style = mix_style(genres)
+        send = vocal_style(genres).reverb_send
+        if options.reverb is not None:  # the user's reverb, on the instruments' room and the vocal's send
+            style, send = replace(style, reverb=options.reverb), options.reverb
+        mixed = mix(stems(), vocal, sample_rate, style, send, backing, vocal_db=options.vocal_db,
+                    brightness=options.brightness)
         mixed = trim_tail(mixed, sample_rate, ctx.plan.duration_s)
-        master, lufs, peak = finalize(mixed, sample_rate)
+        master, lufs, peak = finalize(mixed, sample_rate, target_lufs=options.lufs)
         with ThreadPoolExecutor(max_workers=1) as pool:  # LAME runs in native code beside the metrics
             encoded = pool.submit(encode, master, sample_rate)
             metrics = measure_quality(ctx, master, vocal, sample_rate, lufs, peak, self.recogniser)

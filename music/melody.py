@@ -22,7 +22,7 @@ from music.errors import StageError
 from music.harmony import chord_at
 from music.plan import bars_per_line, section_starts
 from music.rhythm import layout_line, slots_needed
-from music.stage import BaseProvider, require, stage_rng
+from music.stage import BaseProvider, require, song_plan, stage_rng
 from music.theory import is_strong_beat, scale_pcs, strong_beat_spacing, swing_beat
 from music.voices import voice_range
 
@@ -140,6 +140,6 @@ class RulesMelodist(BaseProvider):
     capabilities = frozenset({"instrumental", "sung"})
 
     def run(self, ctx: CompositionContext, store: ArtifactStore, namespace: str) -> MelodySection:
-        plan, harmony = require(ctx, "plan", "harmony")
+        (harmony,) = require(ctx, "harmony")
         lyrics = None if ctx.request.instrumental else require(ctx, "lyrics")[0]
-        return make_melody(plan, harmony, lyrics)
+        return make_melody(song_plan(ctx, self.stage), harmony, lyrics)

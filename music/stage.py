@@ -11,7 +11,13 @@ import random
 from typing import Protocol, runtime_checkable
 
 from composition.artifacts import ArtifactStore
-from composition.models import Artifact, CompositionContext, Frozen, StageName
+from composition.models import (
+    Artifact,
+    CompositionContext,
+    Frozen,
+    PlanSection,
+    StageName,
+)
 from music.errors import StageError
 
 
@@ -49,6 +55,19 @@ def require(ctx: CompositionContext, *stages: str):
             raise StageError("missing_input", f"this stage needs the {stage} section, which the context lacks")
         found.append(section)
     return found
+
+
+def song_plan(ctx: CompositionContext, stage: StageName | str) -> PlanSection:
+    """The plan as a later stage reads it: the request's genres and voice (a revision may have changed
+    them since the plan ran) and this stage's own seed when the request gives one (``stage_seeds``: a
+    revision asked for new choices here only). Missing plan: ``missing_input``."""
+    (plan,) = require(ctx, "plan")
+    request = ctx.request
+    return plan.model_copy(update={
+        "genres": request.genres,
+        "voice": None if request.instrumental else request.voice,
+        "seed": request.stage_seeds.get(StageName(stage).value, plan.seed),
+    })
 
 
 def stage_rng(seed: int, stage: str) -> random.Random:

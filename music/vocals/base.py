@@ -10,7 +10,7 @@ from composition.artifacts import ArtifactStore
 from composition.models import CompositionContext, StageName, VocalsSection
 from music.audio import SAMPLE_RATE, wav_bytes
 from music.errors import StageError
-from music.stage import BaseProvider
+from music.stage import BaseProvider, song_plan
 from music.vocals.backing import backing_kind, backing_notes, backing_style
 from music.vocals.style import (
     VOICE_PROFILES,
@@ -44,17 +44,17 @@ class VocalsProvider(BaseProvider):
         notes = sung_notes(ctx)
         if not notes:
             raise StageError("no_sung_notes", "the melody carries no syllables to sing")
-        voice_name = ctx.plan.voice or ctx.request.voice
-        voice = VOICE_PROFILES.get(voice_name)
+        plan = song_plan(ctx, self.stage)  # the request's voice and genres: a revision may change them
+        voice = VOICE_PROFILES.get(plan.voice)
         if voice is None:
-            raise StageError("unknown_voice", f"no voice profile {voice_name!r}; known: {', '.join(VOICE_PROFILES)}")
-        style = vocal_style(ctx.plan.genres, voice)
-        audio = self.sing(notes, voice, style, vocal_duration_s(ctx), ctx.plan.seed)
+            raise StageError("unknown_voice", f"no voice profile {plan.voice!r}; known: {', '.join(VOICE_PROFILES)}")
+        style = vocal_style(plan.genres, voice)
+        audio = self.sing(notes, voice, style, vocal_duration_s(ctx), plan.seed)
         artifact = store.put(namespace, "vocals.wav", wav_bytes(audio, self.sample_rate), "audio/wav")
-        kind = backing_kind(ctx.plan.genres)
+        kind = backing_kind(plan.genres)
         backing = None
-        chorus = backing_notes(notes, ctx.plan, voice, kind)
+        chorus = backing_notes(notes, plan, voice, kind)
         if chorus:
-            sung = self.sing(chorus, voice, backing_style(style, kind), vocal_duration_s(ctx), ctx.plan.seed + 1)
+            sung = self.sing(chorus, voice, backing_style(style, kind), vocal_duration_s(ctx), plan.seed + 1)
             backing = store.put(namespace, "backing.wav", wav_bytes(sung, self.sample_rate), "audio/wav")
         return VocalsSection(audio=artifact, voice=voice.name, sample_rate=self.sample_rate, backing=backing)

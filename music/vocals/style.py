@@ -9,7 +9,7 @@ from composition.models import CompositionContext, GenreWeight, LyricLine, Sylla
 from music.audio import beats_to_seconds
 from music.errors import StageError
 from music.genres import mix_style
-from music.voices import VOICE_RANGES
+from music.voices import VOICE_RANGES, octave_shift, voice_range
 
 VOWELS = frozenset("AA AE AH AO AW AY EH ER EY IH IY OW OY UH UW".split())
 
@@ -131,7 +131,8 @@ class SungNote:
 
 
 def sung_notes(ctx: CompositionContext) -> list[SungNote]:
-    """The melody's notes that carry a syllable, with the syllable looked up in the lyrics."""
+    """The melody's notes that carry a syllable, with the syllable looked up in the lyrics, in the
+    octave where the request's voice sits (a melody kept from another voice moves by whole octaves)."""
     if ctx.plan is None or ctx.melody is None or ctx.lyrics is None:
         raise StageError("missing_input", "vocals need the plan, lyrics and melody sections")
     lines = {
@@ -141,6 +142,8 @@ def sung_notes(ctx: CompositionContext) -> list[SungNote]:
     }
     tempo = ctx.plan.tempo_bpm
     notes = sorted((n for n in ctx.melody.notes if n.line >= 0 and n.syllable >= 0), key=lambda n: n.start_beat)
+    voice = ctx.request.voice
+    shift = octave_shift([n.pitch for n in notes], *voice_range(voice)) if voice in VOICE_RANGES else 0
     result: list[SungNote] = []
     for i, note in enumerate(notes):
         line = lines.get((note.section, note.line))
@@ -153,7 +156,7 @@ def sung_notes(ctx: CompositionContext) -> list[SungNote]:
         phrase_end = following is None or (following.section, following.line) != (note.section, note.line)
         result.append(SungNote(
             index=i,
-            pitch=note.pitch,
+            pitch=note.pitch + shift,
             start_s=beats_to_seconds(note.start_beat, tempo),
             end_s=beats_to_seconds(note.start_beat + note.beats, tempo),
             velocity=note.velocity,

@@ -47,7 +47,7 @@ def test_mood_as_valence_and_arousal_and_bearer_auth(api):
     ({"duration_s": 601}, "duration_s"),
     ({"lyrics": "la " * 2000}, "lyrics"),
     ({"mood": "grumpy"}, "mood"),
-    ({"voice": "soprano"}, "voice"),
+    ({"voice": "mezzo"}, "voice"),
     ({"instrumental": True, "lyrics": "words"}, "lyrics"),
     ({"theme": ""}, "theme"),
     ({"surprise": 1}, "surprise"),
