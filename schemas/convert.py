@@ -39,9 +39,16 @@ def to_utc_millis(value: datetime, field: str = "datetime") -> datetime:
     return value.replace(microsecond=value.microsecond - value.microsecond % 1000)
 
 
+UNION_BRANCHES = ("CompositionContext", "VoiceContext", "SetContext")
+"""Records that travel as one branch of a union (a run's context): fastavro is told the branch."""
+
+
 def _to_avro(value: Any, path: str) -> Any:
     if isinstance(value, BaseModel):
-        return to_dict(value, path)
+        record = to_dict(value, path)
+        if type(value).__name__ in UNION_BRANCHES:
+            record["-type"] = f"dev.cadenza.composition.{type(value).__name__}"
+        return record
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):
