@@ -17,10 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-
 from typing import Any
 
-from composition.models import CompositionContext, CompositionRequest, StageName, WorkContext
+from composition.models import (
+    CompositionContext,
+    CompositionRequest,
+    StageName,
+    WorkContext,
+)
 from composition.sets import SetContext
 from composition.voices import VoiceContext
 

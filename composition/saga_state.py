@@ -15,8 +15,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from composition.events import Error, StageProgress, StageStatus
 from composition.contexts import AnyContext
+from composition.events import Error, StageProgress, StageStatus
 from composition.models import Artifact, Frozen, StageName
 from composition.pipeline import Workflow, workflow
 

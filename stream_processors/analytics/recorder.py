@@ -29,7 +29,12 @@ from composition.events import (
 from composition.feedback_policy import arm_of
 from composition.models import MOOD_LABELS, CompositionContext, CompositionRequest, Mood
 from music.genres import blend
-from stream_processors.analytics.models import AttemptFact, CompositionFact, RatingFact, SeenEvent
+from stream_processors.analytics.models import (
+    AttemptFact,
+    CompositionFact,
+    RatingFact,
+    SeenEvent,
+)
 
 RECORDED = (CompositionRequested, CompositionProgressed, CompositionCompleted, CompositionFailed,
             CompositionCancelled, FeedbackSubmitted)

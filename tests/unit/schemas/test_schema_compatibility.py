@@ -72,7 +72,7 @@ def test_released_data_decodes_through_the_serde(version, event_type):
     if released is None:
         pytest.skip(f"{event_type} is new since {version}")
 
-    @SETTINGS
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
     @given(events(event_type))
     def old_producer(event):
         try:
