@@ -244,3 +244,22 @@ Event = Union[
 ]
 
 EVENT_TYPES: dict[str, type[Envelope]] = {cls.__name__: cls for cls in Event.__args__}  # type: ignore[attr-defined]
+
+
+SONG_WORKFLOWS = frozenset({"compose", "revise"})
+"""The workflows whose runs are a song (the compositions read model, analytics and feedback read these)."""
+
+
+def workflow_of(event: Envelope) -> str:
+    """The workflow an event belongs to: its ``workflow`` field, or what its type starts."""
+    if isinstance(event, VoiceRequested):
+        return "voice"
+    if isinstance(event, SetRequested):
+        return "set"
+    if isinstance(event, RevisionRequested):
+        return "revise"
+    return getattr(event, "workflow", "compose")
+
+
+def of_a_song(event: Envelope) -> bool:
+    return workflow_of(event) in SONG_WORKFLOWS

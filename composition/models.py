@@ -403,18 +403,6 @@ SONG_STAGES: tuple[StageName, ...] = (StageName.PLAN, StageName.HARMONY, StageNa
 """The stages of a song (the compose and revise workflows)."""
 
 
-SECTION_TYPES: dict[StageName, type[Frozen]] = {
-    StageName.PLAN: PlanSection,
-    StageName.HARMONY: HarmonySection,
-    StageName.LYRICS: LyricsSection,
-    StageName.MELODY: MelodySection,
-    StageName.ARRANGEMENT: ArrangementSection,
-    StageName.VOCALS: VocalsSection,
-    StageName.RENDER: RenderSection,
-    StageName.MASTER: MasterSection,
-}
-
-
 class WorkContext(Frozen):
     """What one workflow run accumulates: its request plus every stage's section filled so far. Stages
     only ever add their own section; ``STAGE_FIELDS`` maps each stage of the workflow to its field."""
