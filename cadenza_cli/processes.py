@@ -27,7 +27,8 @@ def stack_processes(*, per_stage: bool = True, metrics_base_port: int = DEFAULT_
                     api_port: int = DEFAULT_API_PORT) -> list[ProcessSpec]:
     """Every process of the stack, in start order; the stream processors' /metrics ports count up
     from ``metrics_base_port`` (0: none), the API serves its own /metrics on ``api_port``."""
-    from composition.models import StageName
+    from composition.models import SONG_STAGES
+    from composition.pipeline import SET, VOICE
 
     ports = iter(range(metrics_base_port, metrics_base_port + 100))
     specs: list[ProcessSpec] = []
@@ -41,11 +42,14 @@ def stack_processes(*, per_stage: bool = True, metrics_base_port: int = DEFAULT_
     add("projector", "run", "projector", prefix="CADENZA_PROJECTOR_")
     add("saga", "worker", "saga")
     if per_stage:
-        for stage in StageName:
+        for stage in SONG_STAGES:
             add(stage.value, "worker", "stage", stage.value)
     else:
         add("stages", "worker", "stage", "all")
     add("feedback", "worker", "feedback")
     add("analytics", "run", "analytics", prefix="CADENZA_ANALYTICS_")
+    if per_stage:  # after the others, so their ports stay what they were before these workflows came
+        add("voices", "worker", "stage", *(s.value for s in VOICE.stage_names))
+        add("sets", "worker", "stage", *(s.value for s in SET.stage_names))
     specs.append(ProcessSpec("api", ("run", "api"), {}, api_port))
     return specs

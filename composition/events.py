@@ -13,13 +13,10 @@ from typing import Annotated, Literal, Union
 
 from pydantic import AfterValidator, AwareDatetime, Field
 
-from composition.models import (
-    Artifact,
-    CompositionContext,
-    CompositionRequest,
-    Frozen,
-    StageName,
-)
+from composition.contexts import AnyContext
+from composition.models import Artifact, CompositionRequest, Frozen, StageName
+from composition.sets import SetRequest
+from composition.voices import VoiceRequest
 
 SCHEMA_VERSION = 1
 
@@ -61,6 +58,18 @@ class CompositionRequested(Envelope):
     request: CompositionRequest
 
 
+class VoiceRequested(Envelope):
+    """A user's recording was accepted for a voice profile (the envelope's id is the voice's id)."""
+
+    request: VoiceRequest
+
+
+class SetRequested(Envelope):
+    """A DJ set of finished songs was accepted (the envelope's id is the set's id)."""
+
+    request: SetRequest
+
+
 class CancelRequested(Envelope):
     reason: str = "cancelled by user"
     revision: int = Field(default=0, ge=0)  # the run to cancel: 0 the composition itself, n its revision n
@@ -97,7 +106,7 @@ class StageCompleted(Envelope):
     stage: StageName
     attempt: int = Field(ge=1)
     provider: str
-    context: CompositionContext
+    context: AnyContext
     artifacts: list[Artifact] = Field(default_factory=list)
     started_at: Instant
     finished_at: Instant
@@ -128,7 +137,7 @@ class StageRequested(Envelope):
     attempt: int = Field(ge=1)
     deadline_at: Instant
     provider_hint: str | None = None  # the provider to run (the saga's choice from the stage's chain)
-    context: CompositionContext
+    context: AnyContext
     revision: int = Field(default=0, ge=0)  # which run of the composition (artifacts are kept apart per run)
 
 
@@ -162,13 +171,15 @@ class CompositionProgressed(Envelope):
     status: StageStatus
     stages: list[StageProgress]
     revision: int = Field(default=0, ge=0)
+    workflow: str = "compose"  # compose and revise: a song; voice: a voice profile; set: a DJ set
 
 
 class CompositionCompleted(Envelope):
-    context: CompositionContext
+    context: AnyContext
     duration_ms: int = Field(ge=0)  # accepted to completed
     revision: int = Field(default=0, ge=0)  # this revision is now the composition's current one
     stages_run: list[StageName] = Field(default_factory=list)  # what this run executed (the rest was kept)
+    workflow: str = "compose"
 
 
 class CompositionFailed(Envelope):
@@ -177,6 +188,7 @@ class CompositionFailed(Envelope):
     compensated: list[StageName]
     compensation_timed_out: bool = False
     revision: int = Field(default=0, ge=0)  # a failed revision leaves the composition as it was
+    workflow: str = "compose"
 
 
 class CompositionCancelled(Envelope):
@@ -184,6 +196,7 @@ class CompositionCancelled(Envelope):
     compensated: list[StageName]
     compensation_timed_out: bool = False
     revision: int = Field(default=0, ge=0)
+    workflow: str = "compose"
 
 
 class RevisionDeleted(Envelope):
@@ -211,6 +224,8 @@ class PolicyUpdated(Envelope):
 
 Event = Union[
     CompositionRequested,
+    VoiceRequested,
+    SetRequested,
     CancelRequested,
     RevisionRequested,
     RevisionDeleteRequested,
@@ -229,3 +244,22 @@ Event = Union[
 ]
 
 EVENT_TYPES: dict[str, type[Envelope]] = {cls.__name__: cls for cls in Event.__args__}  # type: ignore[attr-defined]
+
+
+SONG_WORKFLOWS = frozenset({"compose", "revise"})
+"""The workflows whose runs are a song (the compositions read model, analytics and feedback read these)."""
+
+
+def workflow_of(event: Envelope) -> str:
+    """The workflow an event belongs to: its ``workflow`` field, or what its type starts."""
+    if isinstance(event, VoiceRequested):
+        return "voice"
+    if isinstance(event, SetRequested):
+        return "set"
+    if isinstance(event, RevisionRequested):
+        return "revise"
+    return getattr(event, "workflow", "compose")
+
+
+def of_a_song(event: Envelope) -> bool:
+    return workflow_of(event) in SONG_WORKFLOWS

@@ -9,8 +9,11 @@ Times inside a song are in beats (quarter notes at the plan's tempo) unless a na
 
 from __future__ import annotations
 
+import typing
+import uuid
+from collections.abc import Iterable
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -70,6 +73,15 @@ MeterText = Annotated[str, Field(max_length=10, description="time signature: 3/4
 MAX_GENRES = len(GENRES)
 
 
+def is_profile_id(voice: str) -> bool:
+    """Whether ``voice`` names a voice profile (its id, a UUID) rather than a stock voice."""
+    try:
+        uuid.UUID(voice)
+    except ValueError:
+        return False
+    return True
+
+
 def one_of(value: str, known: tuple[str, ...], what: str) -> str:
     """``value`` if it is one of ``known``; else a ValueError listing them."""
     if value not in known:
@@ -107,6 +119,26 @@ VOICES: tuple[str, ...] = ("soprano", "alto", "tenor", "baritone")
 """Voice profiles the vocal stage can sing with."""
 
 
+class VoiceProfile(Frozen):
+    """A singer measured from a user's own recording (the voice workflow's analysis): where the voice
+    sits, what its timbre is, how it moves. The vocals stage sings with it: the melody in its range,
+    the spectral envelope warped towards ``envelope_db``, its tilt, vibrato and breath."""
+
+    f0_median_hz: float = Field(gt=0)
+    f0_low_hz: float = Field(gt=0)  # 5th percentile of the voiced frames
+    f0_high_hz: float = Field(gt=0)  # 95th percentile
+    range_low: int = Field(ge=0, le=127)  # the comfortable sung range, MIDI
+    range_high: int = Field(ge=0, le=127)
+    formants_hz: list[float] = Field(default_factory=list)  # F1.. medians over the vowels
+    envelope_hz: list[float] = Field(default_factory=list)  # the grid of ``envelope_db``
+    envelope_db: list[float] = Field(default_factory=list)  # mean spectral envelope, relative dB
+    tilt_db_per_octave: float = 0.0
+    brightness: float = Field(default=0.5, ge=0.0, le=1.0)
+    vibrato_rate_hz: float = Field(default=0.0, ge=0.0)
+    vibrato_depth_cents: float = Field(default=0.0, ge=0.0)
+    breathiness: float = Field(default=0.0, ge=0.0, le=1.0)
+
+
 class MixOptions(Frozen):
     """How the master mixes the song: the vocal's level, reverb, brightness and the loudness target."""
 
@@ -134,6 +166,8 @@ class CompositionRequest(Frozen):
     meter: MeterText | None = None
     mix: MixOptions | None = None
     stage_seeds: dict[str, Seed] = Field(default_factory=dict)
+    voice_profile: VoiceProfile | None = None
+    """The measured voice when ``voice`` names a tenant's voice profile (by its id); filled by the API."""
     """Seeds for single stages (a revision's ``seed`` change: that stage's choices anew, the rest as before)."""
 
     @field_validator("stage_seeds")
@@ -176,7 +210,9 @@ class CompositionRequest(Frozen):
     @field_validator("voice")
     @classmethod
     def _known_voice(cls, value: str) -> str:
-        return one_of(value, VOICES, "voice")
+        if is_profile_id(value):
+            return value.lower()
+        return one_of(value, VOICES, "voice (a stock voice or one of your voice profiles' ids)")
 
     @model_validator(mode="after")
     def _blend_is_a_distribution(self) -> "CompositionRequest":
@@ -188,6 +224,9 @@ class CompositionRequest(Frozen):
             raise InvalidInput("each genre may appear once", field="genres")
         if self.instrumental and self.lyrics:
             raise InvalidInput("an instrumental request cannot carry lyrics", field="lyrics")
+        if is_profile_id(self.voice) != (self.voice_profile is not None):
+            raise InvalidInput("a voice profile's id comes with its measured profile, a stock voice without one",
+                               field="voice")
         return self
 
 
@@ -351,22 +390,57 @@ class StageName(str, Enum):
     VOCALS = "vocals"
     RENDER = "render"
     MASTER = "master"
+    VOICE_ANALYSE = "voice_analyse"  # the voice workflow: a profile from the user's recording
+    VOICE_PREVIEW = "voice_preview"
+    SET_ANALYSE = "set_analyse"  # the set workflow: a DJ set of finished songs
+    SET_ORDER = "set_order"
+    SET_TRANSITIONS = "set_transitions"
+    SET_MASTER = "set_master"
 
 
-SECTION_TYPES: dict[StageName, type[Frozen]] = {
-    StageName.PLAN: PlanSection,
-    StageName.HARMONY: HarmonySection,
-    StageName.LYRICS: LyricsSection,
-    StageName.MELODY: MelodySection,
-    StageName.ARRANGEMENT: ArrangementSection,
-    StageName.VOCALS: VocalsSection,
-    StageName.RENDER: RenderSection,
-    StageName.MASTER: MasterSection,
-}
+SONG_STAGES: tuple[StageName, ...] = (StageName.PLAN, StageName.HARMONY, StageName.LYRICS, StageName.MELODY,
+                                      StageName.ARRANGEMENT, StageName.VOCALS, StageName.RENDER, StageName.MASTER)
+"""The stages of a song (the compose and revise workflows)."""
 
 
-class CompositionContext(Frozen):
-    """The request plus every section filled so far. Stages only ever add their own section."""
+class WorkContext(Frozen):
+    """What one workflow run accumulates: its request plus every stage's section filled so far. Stages
+    only ever add their own section; ``STAGE_FIELDS`` maps each stage of the workflow to its field."""
+
+    STAGE_FIELDS: ClassVar[dict[StageName, str]] = {}
+
+    def section(self, stage: StageName | str) -> Frozen | None:
+        name = self.STAGE_FIELDS.get(StageName(stage))
+        return getattr(self, name) if name is not None else None
+
+    def with_section(self, stage: StageName | str, section: Frozen) -> Self:
+        """Return a copy with ``stage``'s section set; the section must be that stage's type."""
+        stage = StageName(stage)
+        name = self.STAGE_FIELDS.get(stage)
+        if name is None:
+            raise TypeError(f"a {type(self).__name__} has no {stage.value} section")
+        expected = type(self).model_fields[name].annotation
+        options = typing.get_args(expected) or (expected,)
+        if not isinstance(section, tuple(t for t in options if isinstance(t, type))):
+            raise TypeError(f"{stage.value} section must be {options[0].__name__}, got {type(section).__name__}")
+        return self.model_copy(update={name: section})
+
+    def without(self, stages: Iterable[StageName]) -> Self:
+        """A copy with these stages' sections cleared (a revision runs them again)."""
+        return self.model_copy(update={self.STAGE_FIELDS[StageName(s)]: None for s in stages})
+
+    def merged(self, other: "WorkContext", stage: StageName | str) -> Self:
+        """Take only ``stage``'s section from ``other`` (a stage's result) into this context."""
+        section = other.section(stage)
+        if section is None:
+            raise ValueError(f"result for {StageName(stage).value} carries no {StageName(stage).value} section")
+        return self.with_section(stage, section)
+
+
+class CompositionContext(WorkContext):
+    """A song's request plus every section filled so far."""
+
+    STAGE_FIELDS: ClassVar[dict[StageName, str]] = {stage: stage.value for stage in SONG_STAGES}
 
     request: CompositionRequest
     plan: PlanSection | None = None
@@ -377,24 +451,6 @@ class CompositionContext(Frozen):
     vocals: VocalsSection | None = None
     render: RenderSection | None = None
     master: MasterSection | None = None
-
-    def section(self, stage: StageName | str) -> Frozen | None:
-        return getattr(self, StageName(stage).value)
-
-    def with_section(self, stage: StageName | str, section: Frozen) -> "CompositionContext":
-        """Return a copy with ``stage``'s section set; the section must be that stage's type."""
-        stage = StageName(stage)
-        expected = SECTION_TYPES[stage]
-        if not isinstance(section, expected):
-            raise TypeError(f"{stage.value} section must be {expected.__name__}, got {type(section).__name__}")
-        return self.model_copy(update={stage.value: section})
-
-    def merged(self, other: "CompositionContext", stage: StageName | str) -> "CompositionContext":
-        """Take only ``stage``'s section from ``other`` (a stage's result) into this context."""
-        section = other.section(stage)
-        if section is None:
-            raise ValueError(f"result for {StageName(stage).value} carries no {StageName(stage).value} section")
-        return self.with_section(stage, section)
 
 
 NonEmptyStr = Annotated[str, Field(min_length=1)]

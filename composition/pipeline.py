@@ -9,17 +9,27 @@ need from the declaration, so one implementation runs every workflow.
   and vocals for an instrumental) are skipped, and so are the edges to them.
 - ``revise``: one stage of a finished song again, with the user's changes, and every stage that
   depends on it; the stages upstream are kept (carried over unchanged). Same specs as ``compose``.
+- ``voice``: a voice profile from the user's own recording (analyse it, sing a preview with it).
+- ``set``: a DJ set of finished songs (analyse each, order them, plan the transitions, master the set).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from composition.models import CompositionRequest, StageName
+from composition.models import (
+    CompositionContext,
+    CompositionRequest,
+    StageName,
+    WorkContext,
+)
+from composition.sets import SetContext
+from composition.voices import VoiceContext
 
 
-def _always(request: CompositionRequest) -> bool:
+def _always(request: Any) -> bool:
     return True
 
 
@@ -44,7 +54,7 @@ class StageSpec:
     retry_limit: int
     deadline_s: float
     compensation_deadline_s: float
-    applies_to: Callable[[CompositionRequest], bool] = field(default=_always, compare=False)
+    applies_to: Callable[[Any], bool] = field(default=_always, compare=False)
     changes: frozenset[str] = frozenset()
 
 
@@ -54,6 +64,7 @@ class Workflow:
 
     name: str
     specs: tuple[StageSpec, ...]
+    context_type: type[WorkContext] = CompositionContext
     starts_anywhere: bool = False
     """True for a workflow that runs from a chosen stage onwards (the stages before it are kept)."""
 
@@ -158,11 +169,29 @@ COMPOSE = Workflow("compose", (
 REVISE = Workflow("revise", COMPOSE.specs, starts_anywhere=True)
 """One stage of a finished song again with the user's changes, and what depends on it."""
 
-WORKFLOWS: dict[str, Workflow] = {w.name: w for w in (COMPOSE, REVISE)}
+VOICE = Workflow("voice", (
+    StageSpec(S.VOICE_ANALYSE, (), weight=2.0, retry_limit=2, deadline_s=120, compensation_deadline_s=30),
+    StageSpec(S.VOICE_PREVIEW, (S.VOICE_ANALYSE,), weight=2.0, retry_limit=2, deadline_s=120,
+              compensation_deadline_s=30),
+), context_type=VoiceContext)
+"""A voice profile from the user's own recording."""
+
+SET = Workflow("set", (
+    StageSpec(S.SET_ANALYSE, (), weight=3.0, retry_limit=2, deadline_s=300, compensation_deadline_s=30),
+    StageSpec(S.SET_ORDER, (S.SET_ANALYSE,), weight=1.0, retry_limit=2, deadline_s=60, compensation_deadline_s=30),
+    StageSpec(S.SET_TRANSITIONS, (S.SET_ORDER,), weight=2.0, retry_limit=2, deadline_s=300,
+              compensation_deadline_s=60),
+    StageSpec(S.SET_MASTER, (S.SET_TRANSITIONS,), weight=4.0, retry_limit=2, deadline_s=600,
+              compensation_deadline_s=60),
+), context_type=SetContext)
+"""A DJ set of finished songs."""
+
+WORKFLOWS: dict[str, Workflow] = {w.name: w for w in (COMPOSE, REVISE, VOICE, SET)}
 """Every declared workflow by name (the saga's state names the one it runs)."""
 
-if set(COMPOSE.stage_names) != set(StageName):
-    raise ValueError(f"compose: stages without an entry: {sorted(s.value for s in set(StageName) - set(COMPOSE.stage_names))}")
+_declared = {stage for w in WORKFLOWS.values() for stage in w.stage_names}
+if _declared != set(StageName):
+    raise ValueError(f"stages in no workflow: {sorted(s.value for s in set(StageName) - _declared)}")
 
 
 def workflow(name: str) -> Workflow:

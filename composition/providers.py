@@ -20,10 +20,10 @@ class ProviderInfo(Frozen):
     capabilities: frozenset[str] = frozenset()
 
 
-def supports(info: ProviderInfo, request: CompositionRequest | None) -> bool:
+def supports(info: ProviderInfo, request: object) -> bool:
     """Whether a provider's declared capabilities cover a request (genres, user lyrics, instrumental)."""
-    if request is None:
-        return True
+    if not isinstance(request, CompositionRequest):
+        return True  # a voice or set request: capabilities name song traits only
     caps = info.capabilities
     for cap in caps:
         if cap.startswith("genres:"):

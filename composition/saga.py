@@ -30,12 +30,14 @@ from composition.events import (
     Error,
     RevisionDeleteRequested,
     RevisionRequested,
+    SetRequested,
     StageCompensated,
     StageCompleted,
     StageFailed,
+    VoiceRequested,
 )
-from composition.models import CompositionContext, StageName
-from composition.pipeline import COMPOSE, REVISE
+from composition.models import StageName
+from composition.pipeline import COMPOSE, REVISE, SET, VOICE, Workflow
 from composition.policy import FALL_BACK_AT_ONCE, SagaPolicy
 from composition.retry import retry_delay
 from composition.saga_compensation import (
@@ -49,10 +51,13 @@ from composition.saga_compensation import (
 from composition.saga_state import SagaState, StageState, Tick
 from composition.saga_step import Output, Step
 
-SagaInput = (CompositionRequested | RevisionRequested | CancelRequested | RevisionDeleteRequested | StageCompleted
+StartRequested = CompositionRequested | VoiceRequested | SetRequested
+SagaInput = (StartRequested | RevisionRequested | CancelRequested | RevisionDeleteRequested | StageCompleted
              | StageFailed | StageCompensated | Tick)
-_CONSUMED = (CompositionRequested, RevisionRequested, CancelRequested, RevisionDeleteRequested, StageCompleted,
-             StageFailed, StageCompensated, Tick)
+_CONSUMED = (CompositionRequested, VoiceRequested, SetRequested, RevisionRequested, CancelRequested,
+             RevisionDeleteRequested, StageCompleted, StageFailed, StageCompensated, Tick)
+_STARTS: dict[type, Workflow] = {CompositionRequested: COMPOSE, VoiceRequested: VOICE, SetRequested: SET}
+"""The workflow each start event runs (a revision starts from a completed composition instead)."""
 
 
 def transition(
@@ -69,7 +74,7 @@ def transition(
         raise TypeError(f"the saga does not consume {type(message).__name__}")
     if state is not None and message.composition_id != state.composition_id:
         return state, []
-    if isinstance(message, CompositionRequested):
+    if isinstance(message, CompositionRequested | VoiceRequested | SetRequested):
         return _requested(state, message, now, policy)
     if isinstance(message, RevisionRequested):
         return _revision_requested(state, message, now, policy)
@@ -86,18 +91,21 @@ def transition(
 
 
 def _requested(
-    state: SagaState | None, event: CompositionRequested, now: datetime, policy: SagaPolicy
+    state: SagaState | None, event: StartRequested, now: datetime, policy: SagaPolicy
 ) -> tuple[SagaState | None, list[Output]]:
-    """Start a composition: every stage the request runs is pending, the ready ones are dispatched."""
+    """Start a run of the event's workflow: every stage the request runs is pending, the ready ones are
+    dispatched."""
     if state is not None and state.phase != "awaiting_request":
         return state, []  # a redelivered request
-    active = COMPOSE.run_stages(event.request)
+    flow = _STARTS[type(event)]
+    active = flow.run_stages(event.request)
     fresh = SagaState(
         composition_id=event.composition_id,
         tenant_id=event.tenant_id,
         phase="running",
-        context=CompositionContext(request=event.request),
-        stages={name: StageState(status="pending" if name in active else "skipped") for name in COMPOSE.stage_names},
+        workflow=flow.name,
+        context=flow.context_type(request=event.request),
+        stages={name: StageState(status="pending" if name in active else "skipped") for name in flow.stage_names},
         requested_at=event.occurred_at,
         seq=state.seq if state is not None else 0,
         cancel_reason=state.cancel_reason if state is not None else None,
@@ -135,7 +143,7 @@ def _revision_requested(
     assert state.context is not None
     run = REVISE.run_stages(event.request, event.stage)
     applicable = REVISE.applicable(event.request)
-    context = state.context.model_copy(update={"request": event.request, **{s.value: None for s in run}})
+    context = state.context.model_copy(update={"request": event.request}).without(run)
     stages = {}
     for name in REVISE.stage_names:
         before = state.stages.get(name, StageState())

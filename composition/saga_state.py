@@ -15,8 +15,9 @@ from typing import Literal
 
 from pydantic import Field
 
+from composition.contexts import AnyContext
 from composition.events import Error, StageProgress, StageStatus
-from composition.models import Artifact, CompositionContext, Frozen, StageName
+from composition.models import Artifact, Frozen, StageName
 from composition.pipeline import Workflow, workflow
 
 Phase = Literal["awaiting_request", "running", "compensating", "completed", "failed", "cancelled"]
@@ -73,13 +74,13 @@ class SagaState(Frozen):
     composition_id: uuid.UUID
     tenant_id: str
     phase: Phase
-    context: CompositionContext | None  # None only while awaiting_request
+    context: AnyContext | None  # None only while awaiting_request
     stages: dict[StageName, StageState] = Field(default_factory=dict)
     requested_at: datetime | None = None  # when the latest run was asked for
     workflow: str = "compose"
     revision: int = 0
     current_revision: int = 0
-    base: CompositionContext | None = None
+    base: AnyContext | None = None
     revise_from: StageName | None = None
     progress: float = 0.0
     seq: int = 0

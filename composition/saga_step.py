@@ -135,6 +135,7 @@ class Step:
             status=status,
             stages=self.state.stage_progress(),
             revision=self.state.revision,
+            workflow=self.state.workflow,
         )
 
     def completed(self) -> None:
@@ -145,7 +146,7 @@ class Step:
         self.update(phase="completed", progress=1.0, ended_at=self.now, base=None,
                     current_revision=self.state.revision)
         self._emit(CompositionCompleted, context=self.state.context, duration_ms=duration_ms,
-                   revision=self.state.revision, stages_run=stages_run)
+                   revision=self.state.revision, stages_run=stages_run, workflow=self.state.workflow)
 
     def ended_after_compensation(self) -> None:
         """Publish the failure or cancel, listing the stages whose compensation was confirmed. A revision
@@ -161,6 +162,7 @@ class Step:
                 compensated=compensated,
                 compensation_timed_out=state.compensation_timed_out,
                 revision=state.revision,
+                workflow=state.workflow,
             )
         else:
             self.update(**{"phase": "failed", "ended_at": self.now, **ended})
@@ -171,6 +173,7 @@ class Step:
                 compensated=compensated,
                 compensation_timed_out=state.compensation_timed_out,
                 revision=state.revision,
+                workflow=state.workflow,
             )
 
     def revision_deleted(self, revision: int) -> None:
@@ -179,4 +182,4 @@ class Step:
     def refused(self, revision: int, error: Error) -> None:
         """A revision that cannot start (another run is in flight, or the composition did not complete):
         its end, without touching the composition's own state."""
-        self._emit(CompositionFailed, error=error, stage=None, compensated=[], revision=revision)
+        self._emit(CompositionFailed, error=error, stage=None, compensated=[], revision=revision, workflow="revise")

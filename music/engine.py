@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from composition.artifacts import ArtifactStore
+from composition.contexts import SECTION_TYPES
 from composition.models import (
-    SECTION_TYPES,
     CompositionContext,
     CompositionRequest,
     Frozen,

@@ -13,6 +13,7 @@ becomes current; a failed or cancelled one changes nothing there).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import update
@@ -21,12 +22,14 @@ from sqlalchemy.orm import Session
 
 from composition.errors import InvalidInput
 from composition.events import (
+    SONG_WORKFLOWS,
     CompositionCancelled,
     CompositionCompleted,
     CompositionFailed,
     CompositionProgressed,
     Envelope,
     RevisionDeleted,
+    workflow_of,
 )
 from composition.models import Artifact, CompositionContext, StageName, artifacts_in
 from readmodel.models import (
@@ -120,8 +123,19 @@ def public_payload(event: Envelope) -> dict[str, Any]:
     raise NotAPublicEvent(f"{type(event).__name__} is not a public composition event")
 
 
+WorkflowProjection = Callable[[Session, Envelope, "str | None"], bool]
+
+WORKFLOW_PROJECTIONS: dict[str, WorkflowProjection] = {}
+"""Where the lifecycle events of a workflow that is not a song go (its own tables), by workflow name."""
+
+
 def project(session: Session, event: Envelope, source: str | None = None) -> bool:
-    """Apply ``event`` to the read model in the caller's transaction; False if it was seen before."""
+    """Apply ``event`` to the read model in the caller's transaction; False if it was seen before
+    (or it belongs to a workflow with no read model)."""
+    flow = workflow_of(event)
+    if flow not in SONG_WORKFLOWS:
+        projection = WORKFLOW_PROJECTIONS.get(flow)
+        return projection(session, event, source) if projection is not None else False
     payload = public_payload(event)
     revision = payload["revision"]
     stored = session.execute(

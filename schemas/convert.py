@@ -39,30 +39,38 @@ def to_utc_millis(value: datetime, field: str = "datetime") -> datetime:
     return value.replace(microsecond=value.microsecond - value.microsecond % 1000)
 
 
-def _to_avro(value: Any, path: str) -> Any:
+UNION_BRANCHES = ("CompositionContext", "VoiceContext", "SetContext")
+"""Records that travel as one branch of a union (a run's context): on the wire fastavro is told the branch
+(its ``-type`` key), so it need not try each branch against the value."""
+
+
+def _to_avro(value: Any, path: str, wire: bool = False) -> Any:
     if isinstance(value, BaseModel):
-        return to_dict(value, path)
+        record = to_dict(value, path, wire)
+        if wire and type(value).__name__ in UNION_BRANCHES:
+            record["-type"] = f"dev.cadenza.composition.{type(value).__name__}"
+        return record
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime):
         return to_utc_millis(value, path)
     if isinstance(value, (list, tuple)):
-        return [_to_avro(item, f"{path}[{i}]") for i, item in enumerate(value)]
+        return [_to_avro(item, f"{path}[{i}]", wire) for i, item in enumerate(value)]
     if isinstance(value, Mapping):
-        return {str(key): _to_avro(item, f"{path}[{key!r}]") for key, item in value.items()}
+        return {str(key): _to_avro(item, f"{path}[{key!r}]", wire) for key, item in value.items()}
     if value is None or isinstance(value, (bool, int, float, str, uuid.UUID)):
         return value
     raise TypeError(f"{path}: no Avro mapping for {type(value).__name__}")
 
 
-def to_dict(model: BaseModel, path: str = "") -> dict[str, Any]:
+def to_dict(model: BaseModel, path: str = "", wire: bool = False) -> dict[str, Any]:
     """An Avro-ready dict of ``model``: one key per model field, values mapped as the module says.
 
     Raises ValueError (naive datetime) or TypeError (a value with no Avro mapping); ``path`` names
     the offending field in the message, e.g. ``context.plan.form[2].kind``.
     """
     prefix = f"{path}." if path else ""
-    return {name: _to_avro(getattr(model, name), prefix + name) for name in type(model).model_fields}
+    return {name: _to_avro(getattr(model, name), prefix + name, wire) for name in type(model).model_fields}
 
 
 def from_dict(model_type: type[M], data: Mapping[str, Any]) -> M:

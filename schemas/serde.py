@@ -55,7 +55,7 @@ def encode_body(event: Envelope) -> tuple[catalog.SchemaEntry, bytes]:
     except KeyError as exc:
         raise SerdeError(SerdeReason.UNENCODABLE, f"no schema for {event_type}", event_type=event_type) from exc
     try:
-        record = to_dict(event)
+        record = to_dict(event, wire=True)
         # no fastavro.validate: the writer refuses what it cannot write, and validating unions first
         # costs more than the write itself (it builds an error for every branch that does not match)
         body = BytesIO()

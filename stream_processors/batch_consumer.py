@@ -25,8 +25,8 @@ from infra.error_policy import classify, describe
 from infra.polling import PollingLoop
 from infra.topics import DLQ, Topics
 from producers.kafka_publisher import KafkaPublisher, PublishError
-from schemas import wire
 from producers.tracing import HEADER as TRACE_HEADER
+from schemas import wire
 from stream_processors.dead_letter import DeadLetter, dead_letter, header
 from stream_processors.lag import LagReporter
 from stream_processors.metrics import DEAD_LETTERS

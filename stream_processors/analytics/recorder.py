@@ -25,11 +25,17 @@ from composition.events import (
     CompositionRequested,
     Envelope,
     FeedbackSubmitted,
+    of_a_song,
 )
 from composition.feedback_policy import arm_of
 from composition.models import MOOD_LABELS, CompositionContext, CompositionRequest, Mood
 from music.genres import blend
-from stream_processors.analytics.models import AttemptFact, CompositionFact, RatingFact, SeenEvent
+from stream_processors.analytics.models import (
+    AttemptFact,
+    CompositionFact,
+    RatingFact,
+    SeenEvent,
+)
 
 RECORDED = (CompositionRequested, CompositionProgressed, CompositionCompleted, CompositionFailed,
             CompositionCancelled, FeedbackSubmitted)
@@ -53,6 +59,8 @@ def dominant_genre(request: CompositionRequest) -> str:
 
 def record(session: Session, event: Envelope) -> bool:
     """Apply ``event`` unless its id was applied before; True if it was new."""
+    if not of_a_song(event):
+        return False  # voice profiles and DJ sets are not songs: analytics counts songs
     if not isinstance(event, RECORDED):
         raise InvalidInput(f"{type(event).__name__} is not an event analytics reads", reason="unexpected_type")
     fresh = session.execute(insert(SeenEvent).values(event_id=event.event_id, type=type(event).__name__)

@@ -29,6 +29,7 @@ from composition.events import (
     Envelope,
     FeedbackSubmitted,
     PolicyUpdated,
+    of_a_song,
 )
 from composition.feedback_policy import arm_of, policy_name, samples, update, weights
 from infra.topics import FEEDBACK_BY_POLICY, POLICY, Topics
@@ -67,6 +68,8 @@ class FeedbackHandler:
 
     async def join(self, message: Envelope, traceparent: str | None) -> list:
         """Join one event or rating; nothing to publish in the transaction (forwards go direct)."""
+        if not of_a_song(message):
+            return []  # a voice profile or a DJ set: nothing to learn for the planner
         key = str(message.composition_id).encode()
         stored = self.songs.get(key)
         song = json.loads(stored) if stored else {"rated": [], "pending": []}

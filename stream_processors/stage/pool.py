@@ -18,9 +18,9 @@ from functools import lru_cache
 
 from opentelemetry.trace import Status, StatusCode
 
+from composition.contexts import SECTION_TYPES
 from composition.events import Error
 from composition.models import (
-    SECTION_TYPES,
     Artifact,
     CompositionContext,
     StageName,

@@ -10,7 +10,7 @@ import struct
 import wave
 import zlib
 
-from composition.models import StageName
+from composition.models import SONG_STAGES, StageName
 from music.registry import ProviderRegistry
 from tests.integration.fake_providers import FakeProvider
 
@@ -36,7 +36,7 @@ class WavMaster(FakeProvider):
 
 def registry(config=None) -> ProviderRegistry:
     reg = ProviderRegistry()
-    for stage in StageName:
+    for stage in SONG_STAGES:
         for name in ("local", "backup"):
             reg.register(WavMaster(stage, name) if stage is StageName.MASTER else FakeProvider(stage, name))
     return reg

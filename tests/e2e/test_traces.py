@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from composition.models import StageName
+from composition.models import SONG_STAGES
 from tests.e2e.stack import REQUEST, Stack
 
 pytestmark = pytest.mark.e2e
@@ -65,11 +65,11 @@ def test_one_composition_is_one_trace_from_post_to_master(traced):
         time.sleep(0.5)
     names = [s["name"] for s in spans]
     assert "POST /api/v2/compositions" in names
-    for stage in StageName:
+    for stage in SONG_STAGES:
         assert f"attempt {stage.value} #1" in names and f"run {stage.value}" in names, stage
     assert names.count("saga CompositionRequested") == 1
-    assert names.count("saga StageCompleted") == len(StageName)
-    assert names.count("stage-all StageRequested") == len(StageName)
+    assert names.count("saga StageCompleted") == len(SONG_STAGES)
+    assert names.count("stage-all StageRequested") == len(SONG_STAGES)
     assert any(n == "projector " + traced.prefix + "compositions.events" for n in names)
     # one tree: every span's parent is our root or another span of the trace
     ids = {s["context"]["span_id"] for s in spans}

@@ -88,18 +88,18 @@ def fresh_database(postgres_server: str) -> Iterator[str]:
 def completed_context(store, composition_id: uuid.UUID):
     """A full context (fake sections; the arrangement, vocals, stems and master really stored)."""
     from composition.models import (
+        SONG_STAGES,
         CompositionContext,
         CompositionRequest,
         GenreWeight,
         Mood,
-        StageName,
     )
     from tests.integration.fake_providers import section
 
     request = CompositionRequest(mood=Mood.from_label("happy"), genres=[GenreWeight(genre="pop", weight=1.0)],
                                  theme="a test", duration_s=30)
     context = CompositionContext(request=request)
-    for stage in StageName:
+    for stage in SONG_STAGES:
         context = context.with_section(stage, section(stage, store, str(composition_id), "local"))
     return context
 
@@ -107,9 +107,9 @@ def completed_context(store, composition_id: uuid.UUID):
 def progress_events(composition_id: uuid.UUID, tenant: str):
     """Two progress events, then the completion (with a real stored master)."""
     from composition.events import CompositionProgressed, StageProgress
-    from composition.models import StageName
+    from composition.models import SONG_STAGES, StageName
 
-    stages = [StageProgress(stage=s, status="pending") for s in StageName]
+    stages = [StageProgress(stage=s, status="pending") for s in SONG_STAGES]
     first = CompositionProgressed(composition_id=composition_id, tenant_id=tenant, progress=0.1, stage=StageName.PLAN,
                                   status="completed",
                                   stages=[StageProgress(stage=StageName.PLAN, status="completed", attempt=1,

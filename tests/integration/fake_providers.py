@@ -25,6 +25,7 @@ from pathlib import Path
 
 from composition.artifacts import ArtifactStore
 from composition.models import (
+    SONG_STAGES,
     ArrangementSection,
     Artifact,
     Chord,
@@ -109,7 +110,7 @@ class FakeProvider:
 
 def registry(config=None) -> ProviderRegistry:
     reg = ProviderRegistry()
-    for stage in StageName:
+    for stage in SONG_STAGES:
         for name in ("local", "backup"):
             reg.register(FakeProvider(stage, name))
     return reg

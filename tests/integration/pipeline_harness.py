@@ -28,7 +28,9 @@ from composition.events import (
 from composition.models import CompositionRequest, GenreWeight, Mood, StageName
 from infra.topics import CONTROL, EVENTS, REQUESTS, STAGE_RESULTS, Topics, ensure_topics
 from producers.kafka_publisher import KafkaPublisher
-from schemas.wire import decode  # either wire format (the test process's: schemas.wire.use)
+from schemas.wire import (
+    decode,  # either wire format (the test process's: schemas.wire.use)
+)
 
 TERMINAL = {"CompositionCompleted", "CompositionFailed", "CompositionCancelled"}
 ROOT = Path(__file__).resolve().parents[2]

@@ -25,7 +25,12 @@ from music.genres import blend
 from producers.kafka_publisher import KafkaPublisher
 from storage.local import LocalArtifactStore
 from stream_processors.analytics.consumer import AnalyticsConsumer
-from stream_processors.analytics.models import AttemptFact, CompositionFact, RatingFact, SeenEvent
+from stream_processors.analytics.models import (
+    AttemptFact,
+    CompositionFact,
+    RatingFact,
+    SeenEvent,
+)
 from stream_processors.analytics.queries import figures
 from stream_processors.dead_letter import header
 from tests.integration.api_harness import completed_context

@@ -16,7 +16,7 @@ from composition.events import (
     RevisionDeleteRequested,
     RevisionRequested,
 )
-from composition.models import CompositionContext, StageName
+from composition.models import SONG_STAGES, CompositionContext, StageName
 from infra.database import transaction
 from readmodel.projection import project
 from storage.local import LocalArtifactStore
@@ -40,7 +40,7 @@ def finish_revision(api, tenant: str, cid: str, number: int, stages: list[StageN
                    and e.revision == number]
     store = LocalArtifactStore(api.artifact_dir)
     context = CompositionContext(request=requested.request)
-    for stage in StageName:
+    for stage in SONG_STAGES:
         namespace = f"{cid}.r{number}" if stage in stages else cid
         context = context.with_section(stage, section(stage, store, namespace, "local"))
     with transaction(api.sessions) as session:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from composition.models import StageName
+from composition.models import SONG_STAGES, StageName
 from infra.topics import REQUESTS
 from tests.integration.pipeline_harness import Pipeline
 
@@ -20,7 +20,7 @@ SUNG_ORDER = [S.PLAN, S.HARMONY, S.LYRICS, S.MELODY, S.ARRANGEMENT, S.VOCALS, S.
 def pipeline(bootstrap_servers: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     """One saga and one all-stages worker shared by this module's tests (compositions are independent)."""
     pipe = Pipeline(bootstrap_servers, tmp_path_factory.mktemp("pipeline"), extra_env={
-        "CADENZA_SAGA_PROVIDERS": ";".join(f"{s.value}=local,backup" for s in StageName),
+        "CADENZA_SAGA_PROVIDERS": ";".join(f"{s.value}=local,backup" for s in SONG_STAGES),
         "CADENZA_DEADLINE_SCALE": "0.1",  # vocals 30 s, harmony 3 s: a scripted hang of 6 s overruns
     })
     pipe.metrics_ports = {"saga": free_port(), "stages": free_port()}

@@ -103,3 +103,35 @@ def test_projection_dead_letters_poison_and_replays_to_the_same_rows(sessions, b
     after = snapshot(sessions, [a, b])
     assert after[1:] == before[1:]
     assert after[0] == before[0]
+
+
+def test_a_voice_profile_or_dj_set_run_is_not_projected_as_a_composition(sessions, bootstrap_servers, topic_prefix,
+                                                                         topics, group_id, tmp_path):
+    """Another workflow's lifecycle events share compositions.events: they are not poison, and they make
+    no composition row (their own read model takes them)."""
+    from composition.events import CompositionProgressed, StageProgress
+    from composition.models import StageName
+    from composition.voices import VoiceContext, VoiceRequest
+    from tests.unit.composition.saga_fakes import artifact
+
+    voice, song = uuid.uuid4(), uuid.uuid4()
+    context = VoiceContext(request=VoiceRequest(name="me", recording=artifact("recording.wav"), consent=True))
+    others = [CompositionProgressed(composition_id=voice, tenant_id="acme", progress=0.5, workflow="voice",
+                                    stage=StageName.VOICE_ANALYSE, status="completed",
+                                    stages=[StageProgress(stage=StageName.VOICE_ANALYSE, status="completed")]),
+              CompositionCompleted(composition_id=voice, tenant_id="acme", context=context, duration_ms=10,
+                                   workflow="voice")]
+    songs = progress_events(song, "acme")
+    with KafkaPublisher(bootstrap_servers) as publisher:
+        for event in others + songs:
+            publisher.publish(topics.name(EVENTS), event)
+    projector = Projector(sessions, bootstrap_servers, topics, group_id=group_id, batch_size=10)
+    run(projector, lambda: projector.applied == len(songs))
+    for _ in range(5):  # the other workflow's events, wherever their partition is in its turn
+        projector.poll_once()
+    projector.close()
+    assert projector.dead_lettered == 0
+    with sessions() as session:
+        assert session.get(Composition, voice) is None
+        assert session.execute(select(CompositionEvent).where(CompositionEvent.composition_id == voice)).first() is None
+        assert session.get(Composition, song).status == "running"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from composition.models import StageName
+from composition.models import SONG_STAGES, StageName
 from storage.local import LocalArtifactStore
 from tests.integration.pipeline_harness import Pipeline
 
@@ -21,7 +21,7 @@ ALL = [S.PLAN, S.HARMONY, S.LYRICS, S.MELODY, S.ARRANGEMENT, S.VOCALS, S.RENDER,
 @pytest.fixture(scope="module")
 def pipeline(bootstrap_servers: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     pipe = Pipeline(bootstrap_servers, tmp_path_factory.mktemp("revisions"), extra_env={
-        "CADENZA_SAGA_PROVIDERS": ";".join(f"{s.value}=local,backup" for s in StageName),
+        "CADENZA_SAGA_PROVIDERS": ";".join(f"{s.value}=local,backup" for s in SONG_STAGES),
         "CADENZA_DEADLINE_SCALE": "0.2",
     })
     pipe.start_saga()

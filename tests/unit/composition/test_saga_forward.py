@@ -11,6 +11,7 @@ from composition.events import (
     CompositionProgressed,
     StageRequested,
 )
+from composition.models import SONG_STAGES
 from composition.models import StageName as S
 from composition.pipeline import spec_of
 from composition.retry import Backoff
@@ -100,7 +101,7 @@ def test_master_completion_completes_with_full_context_and_duration():
     completed = d.of_type(CompositionCompleted, outputs)
     assert len(completed) == 1
     assert completed[0].duration_ms == 42_000
-    assert all(completed[0].context.section(stage) is not None for stage in S)
+    assert all(completed[0].context.section(stage) is not None for stage in SONG_STAGES)
     assert d.of_type(CompositionProgressed, outputs)[-1].progress == 1.0
     assert d.state.phase == "completed"
 
@@ -112,7 +113,7 @@ def test_progress_is_weighted_completed_work_and_never_goes_backward():
     values = [p.progress for p in d.of_type(CompositionProgressed)]
     assert values == sorted(values)
     done = sum(spec_of(s).weight for s in (S.PLAN, S.HARMONY, S.LYRICS, S.MELODY, S.ARRANGEMENT, S.VOCALS))
-    total = sum(spec_of(s).weight for s in S)
+    total = sum(spec_of(s).weight for s in SONG_STAGES)
     assert values[-1] == done / total
     d.send(d.inputs.failed(S.RENDER))  # a retry does not lower progress
     assert d.of_type(CompositionProgressed)[-1].progress == done / total

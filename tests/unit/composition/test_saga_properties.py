@@ -25,7 +25,7 @@ from composition.events import (
     StageCompleted,
     StageRequested,
 )
-from composition.models import StageName
+from composition.models import SONG_STAGES, StageName
 from composition.pipeline import needs_of, stages_for
 from composition.policy import SagaPolicy
 from composition.retry import Backoff
@@ -184,7 +184,7 @@ class Simulation:
 POLICIES = st.sampled_from(
     [
         saga_policy(backoff=Backoff(base_s=0.5, cap_s=20)),
-        saga_policy({s: ("primary", "backup") for s in StageName}, backoff=Backoff(base_s=1, cap_s=60)),
+        saga_policy({s: ("primary", "backup") for s in SONG_STAGES}, backoff=Backoff(base_s=1, cap_s=60)),
     ]
 )
 

@@ -6,9 +6,11 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
+from composition.models import SONG_STAGES
 from composition.models import StageName as S
 from composition.pipeline import (
     PIPELINE,
+    WORKFLOWS,
     dependents_of,
     needs_of,
     ready_stages,
@@ -24,11 +26,18 @@ SUNG = request(instrumental=False)
 INSTRUMENTAL = request(instrumental=True)
 
 
-def test_every_stage_is_declared_once_in_topological_order():
-    names = [spec.name for spec in PIPELINE]
-    assert sorted(names, key=lambda s: s.value) == sorted(S, key=lambda s: s.value)
-    for index, spec in enumerate(PIPELINE):
+@pytest.mark.parametrize("flow", WORKFLOWS.values(), ids=lambda f: f.name)
+def test_every_workflow_declares_its_stages_once_in_topological_order(flow):
+    names = [spec.name for spec in flow.specs]
+    assert len(names) == len(set(names))
+    for index, spec in enumerate(flow.specs):
         assert all(need in names[:index] for need in spec.needs)
+    assert set(flow.context_type.STAGE_FIELDS) == set(names)  # its context has a section for each
+
+
+def test_every_stage_belongs_to_a_workflow_and_the_song_stages_are_the_pipeline():
+    assert {spec.name for flow in WORKFLOWS.values() for spec in flow.specs} == set(S)
+    assert tuple(spec.name for spec in PIPELINE) == SONG_STAGES
 
 
 def test_sung_request_runs_every_stage():

@@ -17,7 +17,6 @@ from music.errors import StageError
 from music.metrics_audio import pitch_track, vocal_pitch_error_cents
 from music.registry import default_registry
 from music.vocals import providers, sung_notes, vocal_duration_s, vocal_style
-from music.vocals.world import MAX_LEAD_IN_S
 from music.vocals.espeak import (
     EspeakWorldSinger,
     espeak_available,
@@ -25,6 +24,7 @@ from music.vocals.espeak import (
     spoken_syllable,
     sung_end,
 )
+from music.vocals.world import MAX_LEAD_IN_S
 from storage.local import LocalArtifactStore
 from tests.unit.music.audio_songs import tiny_context
 

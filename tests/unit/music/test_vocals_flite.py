@@ -14,7 +14,11 @@ import pytest
 from composition.models import VOICES, LyricLine, Syllable
 from music.audio import read_audio
 from music.errors import StageError
-from music.metrics_audio import pitch_track, vocal_onset_error_ms, vocal_pitch_error_cents
+from music.metrics_audio import (
+    pitch_track,
+    vocal_onset_error_ms,
+    vocal_pitch_error_cents,
+)
 from music.vocals import providers, sung_notes
 from music.vocals.align import Phone, align, parse_flite_segments, syllable_spans
 from music.vocals.flite import FliteWorldSinger, flite_available, line_text, spoken_line

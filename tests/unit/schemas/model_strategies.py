@@ -29,6 +29,8 @@ from composition.models import (
     GenreWeight,
     Mood,
 )
+from composition.sets import SetRequest, SetTrack
+from composition.voices import VoiceRequest
 
 INT64 = (-(2**63), 2**63 - 1)
 MAX_LIST = 3
@@ -72,6 +74,9 @@ def requests(draw: st.DrawFn) -> CompositionRequest:
 
 OVERRIDES: dict[tuple[type[BaseModel], str], st.SearchStrategy] = {
     (GenreWeight, "genre"): st.sampled_from(GENRES),
+    (VoiceRequest, "consent"): st.just(True),  # a recording is only ever accepted with consent
+    (SetRequest, "tracks"): st.deferred(lambda: st.lists(model(SetTrack), min_size=2, max_size=3,
+                                                         unique_by=lambda t: t.composition_id)),
 }
 MODEL_OVERRIDES: dict[type[BaseModel], st.SearchStrategy] = {}
 

@@ -75,13 +75,16 @@ def test_every_type_and_field_is_documented_and_namespaced():
         assert entry.name.startswith(("dev.cadenza.events.", "dev.cadenza.composition."))
     for record, field in _all_fields():
         assert field.get("doc"), f"{record}.{field['name']}"
-        if isinstance(field["type"], list):
+        if isinstance(field["type"], list) and "null" in field["type"]:
             assert field["type"][0] == "null" and field.get("default", "missing") is None, f"{record}.{field['name']}"
+        elif isinstance(field["type"], list):  # a choice of records (a run's context: song, voice or set)
+            assert all(b != "null" for b in field["type"]), f"{record}.{field['name']}"
 
 
 def test_enums_have_an_unknown_default_for_evolution():
     enums = [e.schema for e in catalog.current_types().values() if e.schema["type"] == "enum"]
-    assert {e["name"].rsplit(".", 1)[1] for e in enums} == {"StageName", "SectionKind", "LyricsSource", "StageStatus"}
+    assert {e["name"].rsplit(".", 1)[1] for e in enums} == {"StageName", "SectionKind", "LyricsSource", "StageStatus",
+                                                           "SetOrderMode"}
     for enum in enums:
         assert enum["default"] == "unknown" == enum["symbols"][-1]
 
@@ -103,6 +106,9 @@ def _avro_matches(tp, avro, names) -> bool:
         return _avro_matches(args[0], avro, names)
     if origin in (typing.Union, types.UnionType):
         non_null = [a for a in args if a is not type(None)]
+        if type(None) not in args:  # a choice of records, branch for branch
+            return (isinstance(avro, list) and len(avro) == len(non_null)
+                    and all(_avro_matches(a, b, names) for a, b in zip(non_null, avro)))
         return (isinstance(avro, list) and avro[0] == "null" and len(avro) == 2
                 and len(non_null) == 1 and _avro_matches(non_null[0], avro[1], names))
     kind = avro if isinstance(avro, str) else avro.get("type") if isinstance(avro, dict) else None
