@@ -18,15 +18,11 @@ LEAD_RANGE: tuple[int, int] = (62, 86)
 assert set(VOICE_RANGES) == set(VOICES), "every voice needs a range"
 
 
-def octave_shift(pitches: list[int], low: int, high: int) -> int:
-    """The whole octaves (in semitones) that move a line's median pitch nearest the middle of
-    ``low..high``: 0 for a line written for this range, +-12 for one written for a voice an octave
-    away (a revision that changes the voice but keeps the melody)."""
-    if not pitches:
-        return 0
-    ordered = sorted(pitches)
-    median = ordered[len(ordered) // 2]
-    return 12 * round(((low + high) / 2 - median) / 12)
+def octave_shift(written: tuple[int, int], voice: tuple[int, int]) -> int:
+    """The whole octaves (in semitones) that move a melody written for the range ``written`` to where
+    the range ``voice`` sits (the middle of one nearest the middle of the other): 0 for the same voice
+    or a neighbour, -12 from an alto to a baritone (a revision that changes the voice, keeps the melody)."""
+    return 12 * round(((voice[0] + voice[1]) - (written[0] + written[1])) / 24)
 
 
 def voice_range(voice: str | None) -> tuple[int, int]:

@@ -143,7 +143,8 @@ def sung_notes(ctx: CompositionContext) -> list[SungNote]:
     tempo = ctx.plan.tempo_bpm
     notes = sorted((n for n in ctx.melody.notes if n.line >= 0 and n.syllable >= 0), key=lambda n: n.start_beat)
     voice = ctx.request.voice
-    shift = octave_shift([n.pitch for n in notes], *voice_range(voice)) if voice in VOICE_RANGES else 0
+    written = (ctx.melody.low, ctx.melody.high)  # the range the melody stage wrote it for
+    shift = octave_shift(written, voice_range(voice)) if voice in VOICE_RANGES else 0
     result: list[SungNote] = []
     for i, note in enumerate(notes):
         line = lines.get((note.section, note.line))

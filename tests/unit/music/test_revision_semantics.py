@@ -56,10 +56,12 @@ def test_a_kept_melody_is_sung_in_the_octave_of_the_new_voice(voice, shift):
 
 
 def test_octave_shift_moves_only_by_whole_octaves_towards_the_middle():
-    assert octave_shift([60, 62, 64], 60, 79) == 12  # median 62, middle 69.5: 7.5 semitones up is nearer +12
-    assert octave_shift([72, 74, 76], 60, 79) == 0  # 4.5 down: nearer where it is
-    assert octave_shift([84, 86, 88], 43, 64) == -36  # 32.5 down: three octaves
-    assert octave_shift([], 43, 64) == 0
+    r = VOICE_RANGES
+    assert octave_shift(r["alto"], r["alto"]) == 0
+    assert octave_shift(r["alto"], r["tenor"]) == 0 and octave_shift(r["alto"], r["soprano"]) == 0  # neighbours
+    assert octave_shift(r["alto"], r["baritone"]) == -12 and octave_shift(r["baritone"], r["alto"]) == 12
+    assert octave_shift(r["soprano"], r["tenor"]) == -12 and octave_shift(r["tenor"], r["soprano"]) == 12
+    assert octave_shift((84, 96), r["baritone"]) == -36
 
 
 @pytest.fixture(scope="module")
