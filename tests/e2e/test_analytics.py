@@ -8,7 +8,6 @@ import time
 import pytest
 
 from tests.e2e.stack import REQUEST
-from tests.e2e.test_web_page import browser  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.e2e
 
