@@ -100,6 +100,17 @@ class RevisionDeleteRequested(Envelope):
 
 
 
+class StageStarted(Envelope):
+    """A worker began an attempt (sent at once, outside the worker's transaction): the attempt's
+    deadline counts from here, so time spent waiting in the queue is not held against the work."""
+
+    stage: StageName
+    attempt: int = Field(ge=1)
+    provider: str
+    started_at: Instant
+    revision: int = Field(default=0, ge=0)
+
+
 class StageCompleted(Envelope):
     """A stage's work is done; ``context`` carries the stage's own section filled."""
 
@@ -135,7 +146,8 @@ class StageRequested(Envelope):
 
     stage: StageName
     attempt: int = Field(ge=1)
-    deadline_at: Instant
+    deadline_at: Instant  # the latest it may end: a worker must start it by deadline_at - run_s
+    run_s: float = Field(default=0.0, ge=0.0)  # how long the work may take once a worker starts it (0: to deadline_at)
     provider_hint: str | None = None  # the provider to run (the saga's choice from the stage's chain)
     context: AnyContext
     revision: int = Field(default=0, ge=0)  # which run of the composition (artifacts are kept apart per run)
@@ -230,6 +242,7 @@ Event = Union[
     RevisionRequested,
     RevisionDeleteRequested,
     RevisionDeleted,
+    StageStarted,
     StageCompleted,
     StageFailed,
     StageCompensated,

@@ -29,6 +29,9 @@ class SagaPolicy(Frozen):
     backoff: Backoff = Field(default_factory=Backoff)
     deadline_scale: float = Field(default=1.0, gt=0.0)
     """Multiplies every stage's attempt and compensation deadline (slow machines raise it, tests lower it)."""
+    queue_timeout_s: float = Field(default=1800.0, ge=0.0)
+    """How long an attempt may wait for a worker before it counts as lost; its own deadline (the
+    stage's, scaled) starts when a worker starts it (StageStarted)."""
     open_circuits: frozenset[tuple[StageName, str]] = frozenset()
 
     @field_validator("order")

@@ -7,7 +7,7 @@ an argument and the retry jitter is a hash, so a replay of the same inputs gives
 (event ids included).
 
 Inputs: CompositionRequested, RevisionRequested, CancelRequested, RevisionDeleteRequested,
-StageCompleted, StageFailed, StageCompensated and :class:`~composition.saga_state.Tick`. Outputs:
+StageStarted, StageCompleted, StageFailed, StageCompensated and :class:`~composition.saga_state.Tick`. Outputs:
 StageRequested and CompensationRequested commands and the public CompositionProgressed / Completed /
 Failed / Cancelled / RevisionDeleted events (each with the run's revision number).
 
@@ -22,7 +22,7 @@ back (compensation after a failure or a cancel) is in :mod:`composition.saga_com
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from composition.events import (
     CancelRequested,
@@ -34,6 +34,7 @@ from composition.events import (
     StageCompensated,
     StageCompleted,
     StageFailed,
+    StageStarted,
     VoiceRequested,
 )
 from composition.models import StageName
@@ -52,10 +53,10 @@ from composition.saga_state import SagaState, StageState, Tick
 from composition.saga_step import Output, Step
 
 StartRequested = CompositionRequested | VoiceRequested | SetRequested
-SagaInput = (StartRequested | RevisionRequested | CancelRequested | RevisionDeleteRequested | StageCompleted
-             | StageFailed | StageCompensated | Tick)
+SagaInput = (StartRequested | RevisionRequested | CancelRequested | RevisionDeleteRequested | StageStarted
+             | StageCompleted | StageFailed | StageCompensated | Tick)
 _CONSUMED = (CompositionRequested, VoiceRequested, SetRequested, RevisionRequested, CancelRequested,
-             RevisionDeleteRequested, StageCompleted, StageFailed, StageCompensated, Tick)
+             RevisionDeleteRequested, StageStarted, StageCompleted, StageFailed, StageCompensated, Tick)
 _STARTS: dict[type, Workflow] = {CompositionRequested: COMPOSE, VoiceRequested: VOICE, SetRequested: SET}
 """The workflow each start event runs (a revision starts from a completed composition instead)."""
 
@@ -192,6 +193,19 @@ def _dispatch_ready(step: Step) -> None:
 # ---------------------------------------------------------------- results
 
 
+def _on_started(step: Step, event: StageStarted) -> None:
+    """A worker started the current attempt: from now on its deadline is the stage's own (the wait in
+    the queue no longer counts against it)."""
+    state = step.state
+    st = state.stage(event.stage)
+    if (state.phase != "running" or st.status != "running" or event.attempt != st.attempt
+            or event.revision != state.revision or st.started_at is not None):
+        return  # stale, duplicate, or after the end
+    run_s = state.flow.spec(event.stage).deadline_s * step.policy.deadline_scale
+    step.update_stage(event.stage, started_at=event.started_at,
+                      deadline_at=event.started_at + timedelta(seconds=run_s))
+
+
 def _on_completed(step: Step, event: StageCompleted) -> None:
     """Take a stage's own section into the context, then start whatever that made ready."""
     state = step.state
@@ -309,6 +323,7 @@ def _on_tick(step: Step, tick: Tick) -> None:
 
 
 _HANDLERS: dict[type, Callable[[Step, object], None]] = {
+    StageStarted: _on_started,  # type: ignore[dict-item]
     StageCompleted: _on_completed,  # type: ignore[dict-item]
     StageFailed: _on_failed,  # type: ignore[dict-item]
     CancelRequested: _on_cancel,  # type: ignore[dict-item]

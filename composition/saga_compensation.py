@@ -40,11 +40,12 @@ def begin_compensation(step: Step, *, error: Error | None = None, failed_stage: 
 
 
 def advance_compensation(step: Step) -> None:
-    """Abandon overdue attempts, request every compensation whose turn has come, end when all is undone."""
+    """Abandon overdue attempts and those no worker has started (a result that comes anyway is
+    compensated on arrival), request every compensation whose turn has come, end when all is undone."""
     now = step.now
     for stage in step.state.names_with("running"):
-        deadline = step.state.stage(stage).deadline_at
-        if deadline is not None and deadline <= now:
+        st = step.state.stage(stage)
+        if st.started_at is None or (st.deadline_at is not None and st.deadline_at <= now):
             step.update_stage(stage, status="failed", abandoned=True, deadline_at=None)
     overdue = [
         stage

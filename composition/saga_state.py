@@ -46,7 +46,8 @@ class StageState(Frozen):
     provider_index: int = 0
     provider_attempts: int = 0
     provider: str | None = None
-    deadline_at: datetime | None = None
+    deadline_at: datetime | None = None  # queued: the queue bound plus the run; started: the run's own
+    started_at: datetime | None = None  # when a worker started the current attempt (StageStarted)
     next_retry_at: datetime | None = None
     compensation_deadline_at: datetime | None = None
     artifacts: list[Artifact] = Field(default_factory=list)

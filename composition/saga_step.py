@@ -83,7 +83,9 @@ class Step:
         else:
             provider_attempts = st.provider_attempts
         provider = chain[index]
-        deadline = self.now + timedelta(seconds=self.state.flow.spec(stage).deadline_s * self.policy.deadline_scale)
+        run_s = self.state.flow.spec(stage).deadline_s * self.policy.deadline_scale
+        # until a worker says it started, the attempt may wait in the queue; then run_s bounds the work
+        deadline = self.now + timedelta(seconds=self.policy.queue_timeout_s + run_s)
         attempt = st.attempt + 1
         self.update_stage(
             stage,
@@ -93,6 +95,7 @@ class Step:
             provider_index=index,
             provider_attempts=provider_attempts + 1,
             deadline_at=deadline,
+            started_at=None,
             next_retry_at=None,
         )
         assert self.state.context is not None
@@ -101,6 +104,7 @@ class Step:
             stage=stage,
             attempt=attempt,
             deadline_at=deadline,
+            run_s=run_s,
             provider_hint=provider,
             context=self.state.context,
             revision=self.state.revision,

@@ -80,6 +80,9 @@ class SagaSettings(ProcessSettings):
     circuit_cooldown_s: float = Field(default=30.0, gt=0, le=3600)
     deadline_scale: float = Field(default=1.0, gt=0, le=100)
     """Multiplies every stage's deadline (tests shorten them)."""
+    queue_timeout_s: float = Field(default=1800.0, ge=0, le=86_400)
+    """How long an attempt may wait for a free worker before it counts as lost (its own deadline
+    starts when a worker starts it)."""
     backoff_base_s: float = Field(default=0.5, gt=0)
     backoff_max_s: float = Field(default=30.0, gt=0)
 

@@ -43,6 +43,7 @@ def policy_from(settings: SagaSettings) -> SagaPolicy:
         order=order,
         backoff=Backoff(base_s=settings.backoff_base_s, cap_s=max(settings.backoff_max_s, settings.backoff_base_s)),
         deadline_scale=settings.deadline_scale,
+        queue_timeout_s=settings.queue_timeout_s,
     )
 
 

@@ -2,16 +2,18 @@
 CompensationRequested in, a StageCompensated out.
 
 The work itself goes to a runner (the process pool in the process, an in-memory stand-in in unit
-tests) and is bounded by the attempt's deadline plus a grace. A table of finished (composition,
-stage, attempt) makes a redelivered request a no-op; artifacts are content-addressed, so even work
-repeated after a crash writes no second artifact.
+tests). When it starts, a StageStarted goes out at once (``started``, outside the transaction) so the
+saga's deadline for the attempt counts from then; the work is bounded by the request's ``run_s`` plus a
+grace, and a request that waited in the queue past the time it could still finish is not started. A
+table of finished (composition, stage, attempt) makes a redelivered request a no-op; artifacts are
+content-addressed, so even work repeated after a crash writes no second artifact.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, MutableMapping
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
 from composition.errors import InvalidInput
@@ -23,6 +25,7 @@ from composition.events import (
     StageCompleted,
     StageFailed,
     StageRequested,
+    StageStarted,
     utcnow,
 )
 from composition.models import Artifact, CompositionContext, StageName
@@ -56,6 +59,7 @@ class StageHandler:
     def __init__(self, stages: Iterable[StageName], runner: StageRunner, topics: Topics,
                  done: MutableMapping[bytes, bytes], *, deadline_grace_s: float = 1.0,
                  policies: Callable[[], dict[str, dict[str, float]]] | None = None,
+                 started: Callable[[StageStarted], None] | None = None,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.stages = tuple(StageName(s) for s in stages)
         self.runner = runner
@@ -63,6 +67,7 @@ class StageHandler:
         self.done = done
         self.deadline_grace_s = deadline_grace_s
         self.policies = policies
+        self.started = started
         self.clock = clock
 
     async def on_request(self, request: Envelope, stage: StageName) -> list[Outgoing]:
@@ -96,7 +101,20 @@ class StageHandler:
         return [Outgoing(self.results_topic, result)]
 
     async def _attempt(self, request: StageRequested) -> StageOutcome:
-        timeout = (request.deadline_at - self.clock()).total_seconds() + self.deadline_grace_s
+        now = self.clock()
+        if request.run_s > 0:
+            if now > request.deadline_at - timedelta(seconds=request.run_s):
+                return self._failure(request, now, "queue_timeout",
+                                     f"{request.stage.value} waited in the queue until it could no longer finish "
+                                     f"by {request.deadline_at.isoformat()}")
+            timeout = request.run_s + self.deadline_grace_s
+            if self.started is not None:
+                self.started(StageStarted(composition_id=request.composition_id, tenant_id=request.tenant_id,
+                                          stage=request.stage, attempt=request.attempt,
+                                          provider=request.provider_hint or "unknown", started_at=now,
+                                          revision=request.revision))
+        else:
+            timeout = (request.deadline_at - now).total_seconds() + self.deadline_grace_s
         policies = self.policies() if self.policies is not None and request.stage is StageName.PLAN else None
         try:
             return await asyncio.wait_for(
@@ -104,11 +122,12 @@ class StageHandler:
                                 policies),
                 timeout=max(timeout, 0.001))
         except asyncio.TimeoutError:
-            now = self.clock().timestamp()
-            error = Error(code="deadline_exceeded", retryable=True,
-                          message=f"{request.stage.value} did not finish before its deadline "
-                                  f"{request.deadline_at.isoformat()}")
-            return StageOutcome(provider=request.provider_hint or "unknown", started_s=now, finished_s=now, error=error)
+            return self._failure(request, now, "deadline_exceeded",
+                                 f"{request.stage.value} did not finish within {timeout:.0f} s of starting")
+
+    def _failure(self, request: StageRequested, started: datetime, code: str, message: str) -> StageOutcome:
+        return StageOutcome(provider=request.provider_hint or "unknown", started_s=started.timestamp(),
+                            finished_s=self.clock().timestamp(), error=Error(code=code, message=message, retryable=True))
 
     async def on_compensation(self, request: Envelope) -> list[Outgoing]:
         """Delete what one of our stages stored and confirm; another worker's stage is not ours to answer."""

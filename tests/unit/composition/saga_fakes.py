@@ -14,6 +14,7 @@ from composition.events import (
     StageCompleted,
     StageFailed,
     StageRequested,
+    StageStarted,
 )
 from composition.models import (
     ArrangementSection,
@@ -130,6 +131,11 @@ class Inputs:
             **self._env(),
         )
 
+    def started(self, command: StageRequested, at: datetime = T0) -> StageStarted:
+        """What a worker sends when it starts ``command``."""
+        return StageStarted(stage=command.stage, attempt=command.attempt, provider=command.provider_hint or "local",
+                            started_at=at, revision=command.revision, **self._env())
+
     def completing(self, command: StageRequested) -> StageCompleted:
         """The result a worker would send for ``command``."""
         return self.completed(command.stage, command.attempt, command.provider_hint or "local", command.context)
@@ -159,12 +165,14 @@ def saga_policy(providers: dict[StageName, tuple[str, ...]] | None = None, **cha
 class Driver:
     """Feeds inputs to the saga, keeping its state, the clock and everything it emitted."""
 
-    def __init__(self, inputs: Inputs | None = None, policy=None) -> None:
+    def __init__(self, inputs: Inputs | None = None, policy=None, auto_start: bool = True) -> None:
         self.inputs = inputs or Inputs()
         self.policy = policy or saga_policy()
         self.state = None
         self.now = T0
         self.emitted: list = []
+        self.auto_start = auto_start
+        """True: a worker starts every dispatched attempt at once (its StageStarted is fed back)."""
 
     def send(self, message, at: datetime | None = None) -> list:
         from composition.saga import transition
@@ -173,6 +181,12 @@ class Driver:
             self.now = at
         self.state, outputs = transition(self.state, message, self.now, self.policy)
         self.emitted.extend(outputs)
+        if self.auto_start:
+            for output in outputs:
+                if isinstance(output, StageRequested):
+                    self.state, more = transition(self.state, self.inputs.started(output, self.now), self.now,
+                                                  self.policy)
+                    assert more == [], more
         return outputs
 
     def tick(self, at: datetime) -> list:

@@ -40,7 +40,8 @@ def test_start_dispatches_plan_and_reports_progress():
     assert requested_stages(outputs) == [S.PLAN]
     plan = outputs[0]
     assert plan.attempt == 1 and plan.provider_hint == "local"
-    assert plan.deadline_at == T0 + timedelta(seconds=spec_of(S.PLAN).deadline_s)
+    assert plan.run_s == spec_of(S.PLAN).deadline_s  # the work's bound once a worker starts it
+    assert plan.deadline_at == T0 + timedelta(seconds=d.policy.queue_timeout_s + plan.run_s)  # and the queue's
     assert plan.context.request == d.inputs.request and plan.context.plan is None
     progress = d.of_type(CompositionProgressed, outputs)
     assert len(progress) == 1 and progress[0].progress == 0.0
@@ -168,8 +169,9 @@ def test_fallback_dispatches_at_once_without_backoff():
 
 def test_deadline_expiry_counts_as_a_retryable_failure():
     d = Driver()
-    d.start()
-    deadline = d.last_request(S.PLAN).deadline_at
+    d.start()  # and a worker starts it at once
+    deadline = d.state.stage(S.PLAN).deadline_at
+    assert deadline == T0 + timedelta(seconds=spec_of(S.PLAN).deadline_s)
     assert next_wakeup(d.state) == deadline
     assert d.tick(deadline - timedelta(milliseconds=1)) == []
     d.tick(deadline)

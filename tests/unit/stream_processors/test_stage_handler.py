@@ -115,3 +115,29 @@ def test_compensation_of_our_stage_is_confirmed_and_of_another_is_left_alone():
     theirs = ours.model_copy(update={"stage": StageName.VOCALS})
     assert run(h.on_compensation(theirs)) == []
     assert runner.compensated == [(StageName.RENDER, [artifact("stem.wav").uri])]
+
+
+def queued_request(queue_s: float, run_s: float) -> StageRequested:
+    """As the saga sends it: to start within ``queue_s``, then ``run_s`` for the work."""
+    return request(deadline_s=queue_s + run_s).model_copy(update={"run_s": run_s})
+
+
+def test_a_started_attempt_says_so_at_once_and_its_clock_is_its_own_run_time():
+    started = []
+    h = handler(MemoryRunner(delay_s=0.2), started=started.append, deadline_grace_s=0.0)
+    [out] = run(h.on_request(queued_request(queue_s=0.0, run_s=0.05), StageName.PLAN))
+    assert len(started) == 1 and started[0].started_at == T0 and started[0].attempt == 1
+    assert started[0].provider == "backup" and started[0].stage is StageName.PLAN
+    assert isinstance(out.event, StageFailed) and out.event.error.code == "deadline_exceeded"
+    [ok] = run(handler(MemoryRunner(delay_s=0.01)).on_request(queued_request(queue_s=600, run_s=5), StageName.PLAN))
+    assert isinstance(ok.event, StageCompleted)
+
+
+def test_a_request_that_waited_past_the_time_it_could_finish_is_not_started():
+    runner, started = MemoryRunner(), []
+    late = queued_request(queue_s=10, run_s=30)
+    h = StageHandler([StageName.PLAN], runner, TOPICS, {}, started=started.append,
+                     clock=lambda: T0 + timedelta(seconds=11))
+    [out] = run(h.on_request(late, StageName.PLAN))
+    assert isinstance(out.event, StageFailed) and out.event.error.code == "queue_timeout" and out.event.error.retryable
+    assert runner.calls == [] and started == []
