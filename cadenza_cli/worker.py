@@ -10,11 +10,13 @@ app = typer.Typer(no_args_is_help=True, help="Run one stream-processing process 
 def _run(faust_app, settings) -> None:
     from faust.worker import Worker
 
+    from infra import outage_log
     from stream_processors.metrics import serve
 
     _prepare_changelogs(faust_app, settings)
     serve(settings.metrics_port)
     worker = Worker(faust_app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
+    outage_log.install()  # a broker outage is a line when it starts, a count, a line when it ends
     worker.spinner = None  # a terminal spinner: cursor escape codes in every log that is not a terminal
     worker.execute_from_commandline()
 

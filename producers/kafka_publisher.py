@@ -14,6 +14,7 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Producer
 
 from composition.errors import TransientError
+from infra.outage_log import librdkafka_config
 from composition.events import Envelope
 from producers.tracing import HEADER as TRACE_HEADER
 from producers.tracing import new_traceparent
@@ -55,6 +56,7 @@ class KafkaPublisher:
             "linger.ms": 5,
             "compression.type": "lz4",
             "message.max.bytes": 1_000_000,
+            **librdkafka_config("producer"),  # reconnect backoff; an outage logged once, not per retry
         }
         if transactional_id:
             settings["transactional.id"] = transactional_id

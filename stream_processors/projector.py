@@ -22,6 +22,7 @@ from pydantic_settings import SettingsConfigDict
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.error_policy import classify, describe
+from infra.outage_log import librdkafka_config
 from infra.polling import PollingLoop
 from infra.settings import ServiceSettings
 from infra.topics import DLQ, EVENTS, Topics
@@ -69,7 +70,7 @@ class Projector:
         self.consumer = Consumer({
             "bootstrap.servers": bootstrap_servers, "group.id": group_id, "client.id": "cadenza-projector",
             "auto.offset.reset": "earliest", "enable.auto.commit": False, "isolation.level": "read_committed",
-            "enable.partition.eof": False,
+            "enable.partition.eof": False, **librdkafka_config("projector"),
         })
         self.consumer.subscribe([self.events_topic])
         self.dlq = KafkaPublisher(bootstrap_servers, client_id="cadenza-projector-dlq")
