@@ -41,6 +41,8 @@ class Stack:
     port: int = field(default_factory=free_port)
     providers: str = "tests.e2e.providers:registry"
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    """Settings for every process of this stack (e.g. the S3 artifact store)."""
 
     def __post_init__(self) -> None:
         ensure_topics(self.bootstrap, Topics(self.prefix))
@@ -59,6 +61,7 @@ class Stack:
             "CADENZA_LOG_LEVEL": "warn", "CADENZA_API_PORT": str(self.port), "CADENZA_API_SSE_POLL_S": "0.1",
             "CADENZA_PROJECTOR_GROUP_ID": f"projector-{self.prefix}", "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
         })
+        env.update(self.extra_env)
         env.update(extra)
         return env
 
