@@ -65,9 +65,9 @@ class Stack:
         env.update(extra)
         return env
 
-    def start(self, name: str, *args: str, **env: str) -> subprocess.Popen:
+    def start(self, name: str, *args: str, cwd: Path = ROOT, **env: str) -> subprocess.Popen:
         log = open(self.workdir / f"{name}.log", "ab")
-        proc = subprocess.Popen([sys.executable, "-m", "cadenza_cli.main", *args], env=self.env(**env), cwd=ROOT,
+        proc = subprocess.Popen([sys.executable, "-m", "cadenza_cli.main", *args], env=self.env(**env), cwd=cwd,
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         self.procs[name] = proc
         return proc
