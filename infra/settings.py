@@ -15,9 +15,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from composition.errors import InvalidInput
 from infra.topics import Topics
 
 if TYPE_CHECKING:
@@ -25,6 +26,44 @@ if TYPE_CHECKING:
     from storage.s3 import S3Config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(InvalidInput):
+    """A setting from the environment is bad; the message names each variable, its value and what is wrong."""
+
+    def __init__(self, message: str, variables: list[str]) -> None:
+        super().__init__(message, field=variables[0] if variables else None, reason="bad_setting")
+        self.variables = variables
+
+
+_SECRET = ("SECRET", "PASSWORD", "DATABASE_URL", "KEY")
+
+
+def _variable(cls: type[BaseSettings], loc: tuple) -> str | None:
+    """The environment variable a validation error's location stands for."""
+    if not loc:
+        return None
+    name = str(loc[0])
+    field = cls.model_fields.get(name)
+    if field is None:  # already the variable (a field read under its own name), or a nested model's field
+        return name if name.isupper() else None
+    if isinstance(field.validation_alias, str):
+        return field.validation_alias
+    return (cls.model_config.get("env_prefix") or "").upper() + name.upper()
+
+
+def settings_error(cls: type[BaseSettings], exc: ValidationError) -> SettingsError:
+    lines, variables = [], []
+    for error in exc.errors():
+        variable = _variable(cls, tuple(error.get("loc") or ()))
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        if variable is None:
+            lines.append(message)
+            continue
+        variables.append(variable)
+        shown = "" if any(word in variable for word in _SECRET) else f"={error.get('input')!s:.60}"
+        lines.append(f"{variable}{shown}: {message}")
+    return SettingsError("bad setting: " + "; ".join(lines), variables)
 
 
 def env(name: str, default: Any = None, **constraints: Any) -> Any:
@@ -40,6 +79,13 @@ class ServiceSettings(BaseSettings):
     """
 
     model_config = SettingsConfigDict(env_prefix="CADENZA_", extra="ignore", populate_by_name=True)
+
+    def __init__(self, **values: Any) -> None:
+        """From the environment (``values`` override it); a bad value is a SettingsError naming its variable."""
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise settings_error(type(self), exc) from None
 
     run_dir: Path = env("CADENZA_RUN_DIR", PROJECT_ROOT / ".run")
     """Where local services keep their data, logs and pid files (ignored by git)."""
