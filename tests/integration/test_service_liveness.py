@@ -117,3 +117,27 @@ def test_a_killed_postgres_is_dead_and_starts_again_and_a_recycled_pid_is_not_it
         assert server.stop() is True and server.pid() is None
     finally:
         server.stop()
+
+
+def test_infra_start_and_stop_run_s3proxy_when_artifacts_go_to_s3(run_dir: Path, bootstrap_servers: str,
+                                                                   database_url: str) -> None:
+    port = free_port()
+    env = {**os.environ, "CADENZA_RUN_DIR": str(run_dir), "CADENZA_ARTIFACT_STORE": "s3",
+           "CADENZA_S3PROXY_PORT": str(port), "CADENZA_S3_BUCKET": "infra-start-test",
+           "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers, "DATABASE_URL": database_url}
+    env.pop("CADENZA_S3_ENDPOINT", None)
+    cli = [sys.executable, "-m", "cadenza_cli.main", "infra"]
+    start = subprocess.run([*cli, "start"], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    try:
+        assert start.returncode == 0, start.stdout + start.stderr
+        assert f"s3proxy  http://127.0.0.1:{port} bucket infra-start-test" in start.stdout
+        from infra.s3proxy.server import LocalS3Proxy
+
+        proxy = LocalS3Proxy(home=run_dir / "s3proxy", libs=Path("/nonexistent"), port=port, bucket="infra-start-test")
+        proxy.client().head_bucket(Bucket="infra-start-test")  # the bucket is there
+        status = subprocess.run([*cli, "status"], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+        assert f"s3proxy  running on http://127.0.0.1:{port}" in status.stdout, status.stdout
+        assert "kafka    external" in status.stdout and "postgres external" in status.stdout
+    finally:
+        stop = subprocess.run([*cli, "stop"], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    assert stop.stdout.strip() == "stopped: s3proxy", stop.stdout + stop.stderr
