@@ -4,14 +4,14 @@ One row per tenant: the tokens left and when they were counted; ``allowed`` says
 take succeeded (``api/ratelimit.py`` takes a token with one atomic upsert and reads it back).
 
 Revision ID: 0005
-Revises: 0003 (to become 0004 once the revisions migration lands; see the branch's report)
+Revises: 0004
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
