@@ -4,15 +4,16 @@ The buckets live in PostgreSQL (table ``rate_limits``, migration 0005), so a ten
 across every API process. Taking a token is one statement: an upsert that refills the bucket by the
 time since it was last counted (capped at the burst), takes one token if there is one, and returns
 what it did; the row lock it takes orders concurrent requests of one tenant, whichever process
-they reach. Its commit does not wait for the WAL to reach the disk (``synchronous_commit off``): a
-crash can forget the last few takes, which only hands a tenant a few tokens back. It costs one round
-trip per write (benchmarks/bench_api.py --rate).
+they reach. The statement is sent on its own, outside any transaction of ours, so PostgreSQL runs it
+(with the ``SET LOCAL`` before it) as one implicit transaction: one round trip, and its commit does
+not wait for the WAL to reach the disk (``synchronous_commit off``) - a crash can forget the last few
+takes, which only hands a tenant a few tokens back. Its cost per write: benchmarks/bench_api.py --rate.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.engine import Engine
 
 _REFILL = "least(:burst, r.tokens + greatest(0, extract(epoch FROM now() - r.updated_at)) * :rate)"
 TAKE = text(f"""
@@ -30,14 +31,14 @@ TAKE = text(f"""
 class RateLimiter:
     """The API's port onto the shared buckets."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self.sessions = sessions
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
 
     def acquire(self, tenant: str, rate_per_s: float, burst: int) -> float:
         """Take one token; return 0 if allowed, else the seconds until one is available."""
         if rate_per_s <= 0:
             return 0.0
-        with self.sessions() as session, session.begin():
-            tokens, allowed = session.execute(TAKE, {"tenant": tenant, "rate": rate_per_s,
-                                                     "burst": max(1, burst)}).one()
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            tokens, allowed = connection.execute(TAKE, {"tenant": tenant, "rate": rate_per_s,
+                                                        "burst": max(1, burst)}).one()
         return 0.0 if allowed else (1.0 - tokens) / rate_per_s

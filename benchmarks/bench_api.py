@@ -81,7 +81,7 @@ def take_ms(url: str, takes: int = 2000) -> None:
     from api.ratelimit import RateLimiter
 
     engine = make_engine(url, pool_size=1)
-    limiter = RateLimiter(make_session_factory(engine))
+    limiter = RateLimiter(engine)
     times = []
     for _ in range(takes):
         started = time.perf_counter()

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 def limiters(database_url: str):
     """Two limiters with engines of their own, as two API processes have."""
     engines = [make_engine(database_url, pool_size=8, max_overflow=0) for _ in range(2)]
-    yield [RateLimiter(make_session_factory(engine)) for engine in engines]
+    yield [RateLimiter(engine) for engine in engines]
     for engine in engines:
         engine.dispose()
 
