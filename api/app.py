@@ -76,7 +76,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                                   in_flight_retry_after_s=settings.in_flight_retry_after_s)
     app.state.revisions = Revisions(app.state.sessions, settings.topics)
     app.state.keys = KeyVerifier(app.state.sessions, settings.key_cache_s)
-    app.state.limiter = RateLimiter()
+    app.state.limiter = RateLimiter(engine)
     app.state.store = open_store(settings.store_config)
     app.state.kafka_admin = LazyAdmin(settings.bootstrap_servers)
     problems.install(app)

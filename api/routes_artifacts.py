@@ -1,7 +1,9 @@
 """GET /api/v2/compositions/{id}/artifacts/{name}: a finished composition's files, with Range support.
 
 The bytes come from the artifact store (``composition.artifacts.ArtifactStore``, whichever adapter
-the process runs), streamed in chunks; a ``Range: bytes=...`` header answers 206 with that part.
+the process runs), streamed in chunks; a ``Range: bytes=...`` header answers 206 with that part. With
+``CADENZA_API_ARTIFACT_REDIRECT=1`` and a store that hands out pre-signed URLs (S3), the answer is a
+307 to one instead, valid ``CADENZA_API_ARTIFACT_URL_TTL_S``; the store serves the Range itself.
 """
 
 from __future__ import annotations
@@ -12,9 +14,9 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path
-from fastapi.responses import StreamingResponse
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from api.deps import SessionDep, StoreDep, TenantDep
+from api.deps import SessionDep, SettingsDep, StoreDep, TenantDep
 from api.problems import Problem
 from api.routes_compositions import PREFIX, PROBLEMS
 from composition.artifacts import ArtifactNotFound, ArtifactStore
@@ -53,27 +55,33 @@ def _chunks(store: ArtifactStore, uri: str, start: int, end: int) -> Iterator[by
 
 DOWNLOAD = {200: {"content": {"application/octet-stream": {}}, "description": "the file (or the range asked for)"},
             206: {"description": "the requested byte range"}, 416: {"description": "the range lies outside the file"},
+            307: {"description": "a pre-signed URL of the object store (CADENZA_API_ARTIFACT_REDIRECT)"},
             **{k: v for k, v in PROBLEMS.items() if k in (401, 404)}}
 
 
 @router.get("/{composition_id}/artifacts/{name}", response_class=StreamingResponse, summary="Download an artifact",
             responses=DOWNLOAD)
 def artifact(composition_id: uuid.UUID, name: Annotated[str, Path(max_length=200)], tenant: TenantDep,
-             session: SessionDep, store: StoreDep,
-             range_header: Annotated[str | None, Header(alias="Range")] = None) -> StreamingResponse:
+             session: SessionDep, store: StoreDep, settings: SettingsDep,
+             range_header: Annotated[str | None, Header(alias="Range")] = None) -> Response:
     """Audio, MIDI and lyrics of the composition's current revision; ``Range: bytes=a-b`` answers 206."""
     row = queries.composition(session, tenant.id, composition_id)
     if row is None:
         raise NotFound("composition")
-    return serve(store, next((a for a in row.artifacts if a["name"] == name), None), range_header)
+    return serve(store, next((a for a in row.artifacts if a["name"] == name), None), range_header,
+                 redirect_ttl_s=settings.artifact_url_ttl_s if settings.artifact_redirect else None)
 
 
-def serve(store: ArtifactStore, found: dict | None, range_header: str | None) -> StreamingResponse:
-    """Stream one stored artifact (a read model entry: name, uri, sha256, media_type), or a part of it."""
+def serve(store: ArtifactStore, found: dict | None, range_header: str | None,
+          redirect_ttl_s: int | None = None) -> Response:
+    """Stream one stored artifact (a read model entry: name, uri, sha256, media_type), or a part of it; with
+    ``redirect_ttl_s``, a 307 to a pre-signed URL of the store instead, where the store has them."""
     if found is None:
         raise NotFound("artifact")
     name = found["name"]
     try:
+        if redirect_ttl_s and (url := store.presigned_url(found["uri"], redirect_ttl_s)):
+            return RedirectResponse(url, status_code=307, headers={"Cache-Control": "private, no-store"})
         size = store.size(found["uri"])
     except ArtifactNotFound:  # removed by a compensation or a cleanup
         raise NotFound("artifact") from None

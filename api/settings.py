@@ -22,3 +22,10 @@ class ApiSettings(ServiceSettings):
     """How long a verified API key is trusted without asking the database again (revocation delay)."""
     in_flight_retry_after_s: int = Field(default=5, ge=1, le=3600)
     kafka_check_timeout_s: float = Field(default=2.0, gt=0, le=30)
+    artifact_redirect: bool = False
+    """Answer an artifact download with 307 to a pre-signed URL of the object store (where it can hand one
+    out: S3) instead of streaming the bytes through this process. The client then talks to the store:
+    a browser page on another origin needs the bucket to allow CORS, and clients that follow redirects
+    may send it their headers."""
+    artifact_url_ttl_s: int = Field(default=300, ge=1, le=7 * 24 * 3600)
+    """How long a pre-signed artifact URL stays valid."""

@@ -6,7 +6,11 @@ then drives it with asyncio + httpx at a fixed concurrency: every request is a f
 Reports accepted/s and p50/p95/p99/max latency; with --relay the outbox relay runs too and the
 benchmark also reports how long it took to publish every accepted request to Kafka.
 
-    .venv/bin/python benchmarks/bench_api.py --requests 5000 --concurrency 32 [--workers 2] [--relay]
+    .venv/bin/python benchmarks/bench_api.py --requests 5000 --concurrency 32 [--workers 2] [--relay] [--rate 1e6]
+
+``--rate`` gives the tenant a write-rate limit (high enough never to refuse) so every request also
+takes a token from its bucket in PostgreSQL (api/ratelimit.py): compare with ``--rate 0`` (no limit,
+no bucket) for what the shared limiter costs per request.
 
 Needs the services: `.venv/bin/cadenza infra start` (or KAFKA_BOOTSTRAP_SERVERS / DATABASE_URL).
 """
@@ -72,6 +76,22 @@ async def load(url: str, key: str, total: int, concurrency: int) -> tuple[list[f
         return latencies, codes, time.perf_counter() - started
 
 
+def take_ms(url: str, takes: int = 2000) -> None:
+    """The shared rate limiter's own cost: sequential token takes from this process, as the API makes them."""
+    from api.ratelimit import RateLimiter
+
+    engine = make_engine(url, pool_size=1)
+    limiter = RateLimiter(engine)
+    times = []
+    for _ in range(takes):
+        started = time.perf_counter()
+        limiter.acquire("bench", 1e9, 1_000_000)
+        times.append((time.perf_counter() - started) * 1000)
+    engine.dispose()
+    print(f"rate-limit token take (PostgreSQL, sequential): mean {statistics.mean(times):.2f} ms, "
+          f"p50 {statistics.median(times):.2f} ms, p99 {percentile(times, 0.99):.2f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=5000)
@@ -79,6 +99,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--relay", action="store_true", help="run the outbox relay to Kafka meanwhile")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="the tenant's writes/s limit (0: none); every request takes a token from PostgreSQL")
     args = parser.parse_args()
 
     with fresh_database(ServiceSettings().database_url, "cadenza_bench") as url:
@@ -87,7 +109,7 @@ def main() -> None:
 
 def run(args: argparse.Namespace, url: str) -> None:
     engine = make_engine(url, pool_size=1)
-    key = create_tenant(make_session_factory(engine), "bench", rate_per_s=0, max_in_flight=0)
+    key = create_tenant(make_session_factory(engine), "bench", rate_per_s=args.rate, burst=1_000_000, max_in_flight=0)
     port = free_port()
     prefix = f"bench{uuid.uuid4().hex[:6]}."
     env = {**os.environ, "DATABASE_URL": url, "CADENZA_TOPIC_PREFIX": prefix, "PYTHONPATH": str(ROOT)}
@@ -105,12 +127,14 @@ def run(args: argparse.Namespace, url: str) -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
+        if args.rate:
+            take_ms(url)
         asyncio.run(load(base, key, args.warmup, args.concurrency))
         latencies, codes, wall = asyncio.run(load(base, key, args.requests, args.concurrency))
         accepted = codes.get(202, 0)
         ms = [v * 1000 for v in latencies]
         print(f"requests {args.requests}, concurrency {args.concurrency}, uvicorn workers {args.workers}, "
-              f"relay {'on' if args.relay else 'off'}, cpus {os.cpu_count()}")
+              f"relay {'on' if args.relay else 'off'}, rate limit {args.rate or 'none'}, cpus {os.cpu_count()}")
         print(f"status codes: {dict(sorted(codes.items()))}")
         print(f"accepted/s {accepted / wall:.0f}   latency ms: p50 {statistics.median(ms):.1f}  "
               f"p95 {percentile(ms, 0.95):.1f}  p99 {percentile(ms, 0.99):.1f}  max {max(ms):.1f}")

@@ -15,9 +15,8 @@ _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 def _letters():
     from infra.settings import ServiceSettings
-    from stream_processors.dlq_admin import DeadLetters
-
     from schemas import wire
+    from stream_processors.dlq_admin import DeadLetters
 
     settings = ServiceSettings()
     wire.configure(settings.schema_settings)  # letters in either encoding show decoded

@@ -1,6 +1,9 @@
-"""The `cadenza` command: each sub-command lives in its own module and registers here."""
+"""The `cadenza` command: each sub-command lives in its own module and registers here. A bad setting
+ends any command at its start with one line naming the variable (exit status 2), not a traceback."""
 
 from __future__ import annotations
+
+import sys
 
 import typer
 
@@ -21,5 +24,18 @@ app.command(name="demo")(demo)
 app.command(name="compose")(compose)
 app.command(name="revise")(revise)
 
+
+
+def main() -> None:
+    """The console script: ``app`` with bad settings reported as one line."""
+    from infra.settings import SettingsError
+
+    try:
+        app()
+    except SettingsError as exc:
+        sys.stderr.write(f"cadenza: {exc}\n")
+        raise SystemExit(2) from None
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -1,7 +1,8 @@
-"""`cadenza up`: the whole stack in the foreground - Kafka and PostgreSQL (infra.stack), then the
-outbox relay, the projector, the saga, the stage workers, the feedback learner and the API, each a
-supervised child (``supervisor``). Ctrl-C stops the children in reverse order, then the services this
-command started."""
+"""`cadenza up`: the whole stack in the foreground - Kafka, PostgreSQL and (for artifacts in object
+storage) S3Proxy (infra.stack), then the outbox relay, the projector, the saga, the stage workers, the
+feedback learner and the API, each a supervised child (``supervisor``). The servers this command
+started are watched too (``service_watch``: a dead one is restarted). Ctrl-C stops the children in
+reverse order, then the servers this command started."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import time
 import typer
 
 from cadenza_cli.processes import ProcessSpec, stack_processes
+from cadenza_cli.service_watch import ServiceWatch
 from cadenza_cli.supervisor import Supervisor
 from infra.settings import PROJECT_ROOT, ServiceSettings
 
@@ -104,13 +106,24 @@ def services_were_running(settings: ServiceSettings) -> bool:
     return all(not value.startswith("stopped") for value in stack.status(settings).values())
 
 
+def stop_services(settings: ServiceSettings, started: list, ours: list) -> None:
+    """Stop the servers this command started (all of them together when it started them all)."""
+    from infra import stack
+
+    if started and len(started) == len(ours):
+        stack.stop(settings)
+        return
+    for service in reversed(started):
+        service.stop()
+
+
 def up(port: int = typer.Option(8000, envvar="CADENZA_API_PORT", help="the API's port"),
        stage_workers: str = typer.Option("per-stage", help="'per-stage' (one process per stage) or 'single'"),
        metrics_base_port: int = typer.Option(9100, envvar="CADENZA_METRICS_BASE_PORT",
                                              help="first /metrics port of the stream processors (0: none)"),
        pool_size: int = typer.Option(1, envvar="CADENZA_POOL_SIZE", min=1,
                                      help="pool processes of each per-stage worker"),
-       keep_services: bool = typer.Option(False, help="leave Kafka and PostgreSQL running after Ctrl-C"),
+       keep_services: bool = typer.Option(False, help="leave Kafka, PostgreSQL (and S3Proxy) running after Ctrl-C"),
        observability: bool = typer.Option(False, "--observability",
                                           help="also run Prometheus (CADENZA_PROMETHEUS_PORT) scraping every process")) -> None:
     """Run the whole stack in the foreground: Kafka, PostgreSQL, saga, stage workers, projector, relay, API."""
@@ -119,10 +132,12 @@ def up(port: int = typer.Option(8000, envvar="CADENZA_API_PORT", help="the API's
     if stage_workers not in ("per-stage", "single"):
         raise typer.BadParameter("'per-stage' or 'single'", param_hint="--stage-workers")
     settings = ServiceSettings()
-    were_running = services_were_running(settings)
-    typer.echo("starting Kafka and PostgreSQL ...")
+    ours = stack.local_services(settings)
+    started = [s for s in ours if s.pid() is None]  # ours to watch and, at the end, to stop
+    typer.echo("starting " + (", ".join(s.name for s in started) or "nothing: the services run already") + " ...")
     services = stack.start(settings)
     registry = start_registry(settings)
+    watch = ServiceWatch(started)
     extra = {"CADENZA_POOL_SIZE": str(pool_size)} if stage_workers == "per-stage" else {}
     supervisor = Supervisor(stack_environment(settings, services, port, extra))
     stop = threading.Event()
@@ -141,6 +156,11 @@ def up(port: int = typer.Option(8000, envvar="CADENZA_API_PORT", help="the API's
                    f"  CADENZA_API_KEY={key} cadenza compose --theme 'a summer road trip'\n"
                    f"Ctrl-C stops everything\n")
         while not stop.wait(0.5):
+            gone = watch.check()
+            if gone:
+                typer.echo(f"{gone}; stopping the stack", err=True)
+                code = 1
+                break
             dead = supervisor.exited()
             if dead:
                 typer.echo(f"{dead.name} exited with {dead.popen.returncode}; stopping the stack", err=True)
@@ -151,12 +171,13 @@ def up(port: int = typer.Option(8000, envvar="CADENZA_API_PORT", help="the API's
         code = 1
     finally:
         typer.echo("stopping ...")
+        watch.stop()
         supervisor.stop()
         if observability and not keep_services:
             stop_observability(settings)
         if registry is not None and not keep_services:
             registry.stop()
-        if not keep_services and not were_running:
-            stack.stop(settings)
+        if not keep_services:
+            stop_services(settings, started, ours)
         typer.echo("stopped")
     raise typer.Exit(code)

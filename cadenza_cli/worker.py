@@ -10,16 +10,16 @@ app = typer.Typer(no_args_is_help=True, help="Run one stream-processing process 
 def _run(faust_app, settings) -> None:
     from faust.worker import Worker
 
-    from stream_processors.metrics import serve
-
-    from infra import tracing
+    from infra import outage_log, tracing
     from schemas import wire
+    from stream_processors.metrics import serve
 
     _prepare_changelogs(faust_app, settings)
     serve(settings.metrics_port, settings.metrics_host)
     tracing.setup(faust_app.conf.id.removeprefix(settings.topics.prefix), settings.trace_config)
     wire.configure(settings.schema_settings)
     worker = Worker(faust_app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
+    outage_log.install()  # a broker outage is a line when it starts, a count, a line when it ends
     worker.spinner = None  # a terminal spinner: cursor escape codes in every log that is not a terminal
     worker.execute_from_commandline()
 

@@ -26,8 +26,6 @@ class ServiceError(CadenzaError):
     """A local service could not be fetched, configured, started or reached."""
 
 
-
-
 def maven(pom: Path, *goal_and_args: str) -> None:
     """Run one Maven goal on ``pom`` quietly; ServiceError with Maven's output if it fails."""
     if shutil.which("mvn") is None:
@@ -89,7 +87,7 @@ class JavaProcess:
             pid = int(self.pid_file.read_text().strip())
         except (FileNotFoundError, ValueError):
             return None
-        return pid if _is_service(pid, self.marker) else None
+        return pid if is_live(pid, self.marker) else None
 
     def launch(self, cmd: list[str], cwd: Path) -> subprocess.Popen:
         """Start ``cmd`` in its own session (Ctrl-C in our terminal does not reach it) and record its pid."""
@@ -112,7 +110,7 @@ class JavaProcess:
             if time.monotonic() > deadline:
                 if killed:
                     raise ServiceError(f"{self.name} (pid {pid}) did not exit after SIGKILL")
-                if _is_service(pid, self.marker):
+                if is_live(pid, self.marker):
                     os.kill(pid, signal.SIGKILL)
                 deadline, killed = time.monotonic() + 30, True
             time.sleep(0.1)
@@ -126,7 +124,9 @@ class JavaProcess:
             return ""
 
 
-def _is_service(pid: int, marker: str) -> bool:
+def is_live(pid: int, marker: str) -> bool:
+    """Whether ``pid`` is a live (not zombie) process whose command line contains ``marker``; a zombie
+    that is our child is reaped on the way. Any service's pid check (a JVM's, PostgreSQL's postmaster)."""
     return _state_of(pid, marker) == "ours"
 
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from composition.errors import InvalidInput
 from infra.topics import Topics
 
 if TYPE_CHECKING:
@@ -27,6 +28,44 @@ if TYPE_CHECKING:
     from storage.s3 import S3Config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(InvalidInput):
+    """A setting from the environment is bad; the message names each variable, its value and what is wrong."""
+
+    def __init__(self, message: str, variables: list[str]) -> None:
+        super().__init__(message, field=variables[0] if variables else None, reason="bad_setting")
+        self.variables = variables
+
+
+_SECRET = ("SECRET", "PASSWORD", "DATABASE_URL", "KEY")
+
+
+def _variable(cls: type[BaseSettings], loc: tuple) -> str | None:
+    """The environment variable a validation error's location stands for."""
+    if not loc:
+        return None
+    name = str(loc[0])
+    field = cls.model_fields.get(name)
+    if field is None:  # already the variable (a field read under its own name), or a nested model's field
+        return name if name.isupper() else None
+    if isinstance(field.validation_alias, str):
+        return field.validation_alias
+    return (cls.model_config.get("env_prefix") or "").upper() + name.upper()
+
+
+def settings_error(cls: type[BaseSettings], exc: ValidationError) -> SettingsError:
+    lines, variables = [], []
+    for error in exc.errors():
+        variable = _variable(cls, tuple(error.get("loc") or ()))
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        if variable is None:
+            lines.append(message)
+            continue
+        variables.append(variable)
+        shown = "" if any(word in variable for word in _SECRET) else f"={error.get('input')!s:.60}"
+        lines.append(f"{variable}{shown}: {message}")
+    return SettingsError("bad setting: " + "; ".join(lines), variables)
 
 
 def env(name: str, default: Any = None, **constraints: Any) -> Any:
@@ -43,6 +82,13 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CADENZA_", extra="ignore", populate_by_name=True)
 
+    def __init__(self, **values: Any) -> None:
+        """From the environment (``values`` override it); a bad value is a SettingsError naming its variable."""
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise settings_error(type(self), exc) from None
+
     run_dir: Path = env("CADENZA_RUN_DIR", PROJECT_ROOT / ".run")
     """Where local services keep their data, logs and pid files (ignored by git)."""
     cache_dir: Path = env("CADENZA_CACHE_DIR", PROJECT_ROOT / ".cache")
@@ -50,6 +96,9 @@ class ServiceSettings(BaseSettings):
     kafka_port: int = env("CADENZA_KAFKA_PORT", 29092, ge=1, le=65535)
     kafka_controller_port: int = env("CADENZA_KAFKA_CONTROLLER_PORT", 29093, ge=1, le=65535)
     kafka_heap: str = env("CADENZA_KAFKA_HEAP", "768m", pattern=r"^\d+[kmg]$")
+    kafka_brokers: int = env("CADENZA_KAFKA_BROKERS", 1, ge=1, le=9)
+    """Nodes of the project's own cluster (``cadenza infra start --brokers 3``), each on the ports after
+    the previous one's (infra/kafka/cluster.py); with an existing cluster, how many brokers it has."""
     pg_port: int = env("CADENZA_PG_PORT", 25432, ge=1, le=65535)
     pg_bin: Path | None = env("CADENZA_PG_BIN")
     """The PostgreSQL server's bin folder; default: the newest /usr/lib/postgresql/*/bin."""
@@ -61,7 +110,8 @@ class ServiceSettings(BaseSettings):
     """Put in front of every topic name (tests get fresh topics of their own this way)."""
     partitions: int = env("CADENZA_PARTITIONS", 4, ge=1, le=1024)
     """Partitions of every topic keyed by composition id, and of the tables that follow them."""
-    replication_factor: int = env("CADENZA_REPLICATION_FACTOR", 1, ge=1, le=16)
+    replication_factor: int | None = env("CADENZA_REPLICATION_FACTOR", None, ge=1, le=16)
+    """Replicas of every topic and table changelog; default ``min(3, CADENZA_KAFKA_BROKERS)`` (min ISR 2 from 3)."""
     artifact_dir: Path | None = env("CADENZA_ARTIFACT_DIR", None)
     """Where the local artifact store keeps its files; default: ``<run dir>/artifacts``."""
     artifact_store: Literal["local", "s3"] = env("CADENZA_ARTIFACT_STORE", "local")
@@ -119,9 +169,14 @@ class ServiceSettings(BaseSettings):
         return value.resolve()
 
     @model_validator(mode="after")
-    def _folders_under_run_dir(self) -> "ServiceSettings":
+    def _derived_defaults(self) -> "ServiceSettings":
         if self.artifact_dir is None:
             self.artifact_dir = self.run_dir / "artifacts"
+        if self.replication_factor is None:
+            self.replication_factor = min(3, self.kafka_brokers)
+        elif self.replication_factor > self.kafka_brokers and not self.kafka_external:
+            raise ValueError(f"CADENZA_REPLICATION_FACTOR={self.replication_factor} needs at least as many brokers "
+                             f"(CADENZA_KAFKA_BROKERS={self.kafka_brokers})")
         if self.artifact_store == "s3":
             self.s3  # noqa: B018 - fails at start, naming the variable, if the S3 settings are bad
         self.schema_settings  # noqa: B018 - likewise for the wire format
@@ -133,7 +188,14 @@ class ServiceSettings(BaseSettings):
 
     @property
     def bootstrap_servers(self) -> str:
-        return self.kafka_bootstrap_servers or f"127.0.0.1:{self.kafka_port}"
+        if self.kafka_bootstrap_servers:
+            return self.kafka_bootstrap_servers
+        return ",".join(f"127.0.0.1:{self.kafka_port + 2 * i}" for i in range(self.kafka_brokers))
+
+    @property
+    def s3proxy_wanted(self) -> bool:
+        """Whether artifacts go to the project's own S3Proxy (the S3 store with no endpoint of its own)."""
+        return self.artifact_store == "s3" and self.s3_endpoint is None
 
     @property
     def database_external(self) -> bool:
@@ -192,6 +254,7 @@ class ServiceSettings(BaseSettings):
         values = {"CADENZA_RUN_DIR": str(self.run_dir), "CADENZA_CACHE_DIR": str(self.cache_dir),
                   "CADENZA_KAFKA_PORT": str(self.kafka_port),
                   "CADENZA_KAFKA_CONTROLLER_PORT": str(self.kafka_controller_port),
+                  "CADENZA_KAFKA_BROKERS": str(self.kafka_brokers),
                   "CADENZA_PG_PORT": str(self.pg_port), "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
                   "DATABASE_URL": self.database_url, "CADENZA_TOPIC_PREFIX": self.topic_prefix,
                   "CADENZA_PARTITIONS": str(self.partitions),

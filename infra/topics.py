@@ -151,8 +151,9 @@ def ensure_compacted(bootstrap_servers: str, partitions_by_name: dict[str, int],
     admin = AdminClient({"bootstrap.servers": bootstrap_servers})
     existing = set(admin.list_topics(timeout=timeout).topics)
     wanted = {name: count for name, count in partitions_by_name.items() if name not in existing}
+    config = {"cleanup.policy": "compact", **({"min.insync.replicas": "2"} if replication_factor >= 3 else {})}
     created = _create(admin, [NewTopic(name, num_partitions=count, replication_factor=replication_factor,
-                                       config={"cleanup.policy": "compact"})
+                                       config=config)
                               for name, count in wanted.items()], timeout) if wanted else []
     _wait_visible(admin, list(partitions_by_name), timeout)
     return created

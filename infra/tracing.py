@@ -48,11 +48,17 @@ def setup(service: str, config: TraceConfig) -> bool:
         return bool(_configured)
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export import (
+        BatchSpanProcessor,
+        ConsoleSpanExporter,
+        SimpleSpanProcessor,
+    )
 
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
     if config.otlp_endpoint:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+            OTLPSpanExporter,
+        )
 
         endpoint = config.otlp_endpoint.rstrip("/")
         endpoint = endpoint if endpoint.endswith("/v1/traces") else endpoint + "/v1/traces"

@@ -18,8 +18,8 @@ import io
 import os
 import tempfile
 from collections.abc import Iterable
-from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import numpy as np
 import pedalboard as pb

@@ -15,6 +15,7 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 
 from composition.errors import TransientError
 from composition.events import Envelope
+from infra.outage_log import librdkafka_config
 from producers.tracing import HEADER as TRACE_HEADER
 from producers.tracing import new_traceparent
 from schemas import wire
@@ -53,6 +54,7 @@ class KafkaPublisher:
             "linger.ms": 5,
             "compression.type": "lz4",
             "message.max.bytes": 1_000_000,
+            **librdkafka_config("producer"),  # reconnect backoff; an outage logged once, not per retry
         }
         if transactional_id:
             settings["transactional.id"] = transactional_id

@@ -15,13 +15,12 @@ import signal
 import time
 from collections.abc import Callable
 
+from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Gauge
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
-
-from opentelemetry.trace import SpanKind
 
 from infra import tracing
 from infra.polling import PollingLoop

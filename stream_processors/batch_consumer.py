@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from infra import tracing
 from infra.error_policy import classify, describe
+from infra.outage_log import librdkafka_config
 from infra.polling import PollingLoop
 from infra.topics import DLQ, Topics
 from producers.kafka_publisher import KafkaPublisher, PublishError
@@ -63,7 +64,7 @@ class BatchConsumer:
         self.consumer = Consumer({
             "bootstrap.servers": bootstrap_servers, "group.id": group_id, "client.id": f"cadenza-{name}",
             "auto.offset.reset": "earliest", "enable.auto.commit": False, "isolation.level": "read_committed",
-            "enable.partition.eof": False, **LagReporter(name, group_id).config(),
+            "enable.partition.eof": False, **LagReporter(name, group_id).config(), **librdkafka_config(name),
         })
         self.consumer.subscribe(topic_names)
         self.dlq = KafkaPublisher(bootstrap_servers, client_id=f"cadenza-{name}-dlq")

@@ -11,7 +11,10 @@ from __future__ import annotations
 import faust
 
 from infra.topics import STAGE_RESULTS
+from stream_processors import faust_fixes
 from stream_processors.settings import ProcessSettings
+
+faust_fixes.apply()  # exactly-once table recovery after a partition moves (see faust_fixes)
 
 
 def make_app(name: str, settings: ProcessSettings) -> faust.App:

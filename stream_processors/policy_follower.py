@@ -23,6 +23,7 @@ from confluent_kafka import (
 
 from composition.events import PolicyUpdated
 from infra.error_policy import classify, describe
+from infra.outage_log import librdkafka_config
 from infra.topics import DLQ, POLICY, Topics
 from producers.kafka_publisher import KafkaPublisher
 from schemas import wire
@@ -44,7 +45,8 @@ class PolicyFollower:
 
     def _start(self) -> Consumer:
         consumer = Consumer({"bootstrap.servers": self._bootstrap, "group.id": f"policy-follower-{uuid.uuid4().hex}",
-                             "enable.auto.commit": False, "isolation.level": "read_committed"})
+                             "enable.auto.commit": False, "isolation.level": "read_committed",
+                             **librdkafka_config("policy-follower")})
         partitions = consumer.list_topics(self.topic, timeout=10).topics[self.topic].partitions
         consumer.assign([TopicPartition(self.topic, p, OFFSET_BEGINNING) for p in partitions])
         return consumer

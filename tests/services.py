@@ -14,18 +14,15 @@ from infra.topics import Topics
 
 @pytest.fixture(scope="session")
 def bootstrap_servers() -> Iterator[str]:
-    """The real broker: the project's own KRaft node (started once, stopped at the end) or an external one."""
+    """The real broker: the project's own KRaft cluster (one node, or CADENZA_KAFKA_BROKERS; started
+    once, stopped at the end) or an external one."""
     settings = ServiceSettings()
     if settings.kafka_external:
         yield settings.bootstrap_servers
         return
-    from infra.kafka.broker import LocalBroker
+    from infra.kafka.cluster import LocalCluster
 
-    broker = LocalBroker.from_settings(settings)
-    was_running = broker.running()
-    yield broker.start()
-    if not was_running and not os.environ.get("CADENZA_KEEP_SERVICES"):
-        broker.stop()
+    yield from _own_service(LocalCluster.from_settings(settings))
 
 
 @pytest.fixture(scope="session")

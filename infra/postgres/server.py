@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from composition.errors import CadenzaError
-from infra.net import port_open
+from infra.jvm import is_live
+from infra.net import port_open, wait_closed
 from infra.settings import PROJECT_ROOT, ServiceSettings
 
 
@@ -99,16 +100,24 @@ class LocalPostgres:
                        "max_connections = 200\nshared_buffers = 128MB\nfsync = on\n"
                        "log_min_messages = warning\n")
 
+    def pid(self) -> int | None:
+        """The postmaster's pid from ``postmaster.pid`` if that process is alive and is this cluster's
+        postmaster (its command line names our data dir): a stale lock file after a kill -9, or its pid
+        recycled by another program, is not a running server (``pg_ctl status`` trusts ``kill(pid, 0)``)."""
+        try:
+            pid = int((self.data_dir / "postmaster.pid").read_text().split("\n", 1)[0])
+        except (FileNotFoundError, PermissionError, ValueError):
+            return None
+        return pid if is_live(pid, str(self.data_dir)) else None
+
     def running(self) -> bool:
-        if not (self.data_dir / "PG_VERSION").exists():
-            return False
-        return self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "status", check=False).returncode == 0
+        return self.pid() is not None and port_open(self.host, self.port)
 
     def start(self, timeout: float = 60.0) -> str:
         """Start the cluster if needed, create the role and database, return the SQLAlchemy URL."""
         self._init()
-        if not self.running():
-            if port_open(self.host, self.port):
+        if self.pid() is None:
+            if not wait_closed(self.host, self.port):
                 raise PostgresError(f"port {self.port} is taken by another process; set CADENZA_PG_PORT")
             self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file),
                       "-w", "-t", str(int(timeout)), "start")
@@ -131,7 +140,7 @@ class LocalPostgres:
         return self.url(name)
 
     def stop(self) -> bool:
-        if not self.running():
+        if self.pid() is None:
             return False
         self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
         return True

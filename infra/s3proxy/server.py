@@ -76,6 +76,8 @@ class LocalS3Proxy:
             "s3proxy.authorization=aws-v2-or-v4",
             f"s3proxy.identity={ACCESS_KEY}",
             f"s3proxy.credential={SECRET_KEY}",
+            # pre-signed downloads from the web page (CADENZA_API_ARTIFACT_REDIRECT) are cross-origin requests
+            "s3proxy.cors-allow-all=true",
             f"jclouds.provider={self.provider}",
             f"jclouds.identity={ACCESS_KEY}",
             f"jclouds.credential={SECRET_KEY}",

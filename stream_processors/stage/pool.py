@@ -10,8 +10,13 @@ stream). A hint the registry does not know is a failure the saga falls back from
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import importlib
 import multiprocessing
+import os
+import signal
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
@@ -34,6 +39,32 @@ from music.errors import StageError
 from music.registry import ProviderRegistry
 from storage import StoreConfig, open_store
 from stream_processors.stage.outcome import StageOutcome
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def die_with(parent_pid: int) -> None:
+    """Pool initializer: this process ends when the worker that made it does, even by SIGKILL.
+
+    The kernel sends SIGKILL on the parent's death (``prctl(PR_SET_PDEATHSIG)``); a thread that
+    watches for a new parent pid (we are re-parented when the worker dies) covers the moment before
+    the prctl took effect and kernels without it. Without either, a killed worker's pool processes
+    run on, re-parented to init, holding their memory.
+    """
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the watchdog alone
+        pass
+    if os.getppid() != parent_pid:  # the worker died before the prctl
+        os._exit(1)
+    threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), name="parent-watchdog", daemon=True).start()
+
+
+def _exit_when_orphaned(parent_pid: int, every_s: float = 1.0) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(every_s)
+    os._exit(1)
 
 
 @lru_cache(maxsize=4)
@@ -116,7 +147,8 @@ class PoolRunner:
     @property
     def pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.size, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(self.size, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=die_with, initargs=(os.getpid(),))
         return self._pool
 
     async def warm(self) -> None:

@@ -41,6 +41,8 @@ class Stack:
     port: int = field(default_factory=free_port)
     providers: str = "tests.e2e.providers:registry"
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    """Settings for every process of this stack (e.g. the S3 artifact store)."""
 
     def __post_init__(self) -> None:
         ensure_topics(self.bootstrap, Topics(self.prefix))
@@ -59,12 +61,13 @@ class Stack:
             "CADENZA_LOG_LEVEL": "warn", "CADENZA_API_PORT": str(self.port), "CADENZA_API_SSE_POLL_S": "0.1",
             "CADENZA_PROJECTOR_GROUP_ID": f"projector-{self.prefix}", "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
         })
+        env.update(self.extra_env)
         env.update(extra)
         return env
 
-    def start(self, name: str, *args: str, **env: str) -> subprocess.Popen:
+    def start(self, name: str, *args: str, cwd: Path = ROOT, **env: str) -> subprocess.Popen:
         log = open(self.workdir / f"{name}.log", "ab")
-        proc = subprocess.Popen([sys.executable, "-m", "cadenza_cli.main", *args], env=self.env(**env), cwd=ROOT,
+        proc = subprocess.Popen([sys.executable, "-m", "cadenza_cli.main", *args], env=self.env(**env), cwd=cwd,
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         self.procs[name] = proc
         return proc

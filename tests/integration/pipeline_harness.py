@@ -66,9 +66,11 @@ class Pipeline:
     extra_env: dict[str, str] = field(default_factory=dict)
     prefix: str = field(default_factory=lambda: f"p{uuid.uuid4().hex[:8]}.")
     procs: list[Proc] = field(default_factory=list)
+    replication_factor: int = 1
+    """Of the topics and the processes' changelogs (3 on a replicated cluster)."""
 
     def __post_init__(self) -> None:
-        ensure_topics(self.bootstrap, Topics(self.prefix))
+        ensure_topics(self.bootstrap, Topics(self.prefix, replication_factor=self.replication_factor))
         self.publisher = KafkaPublisher(self.bootstrap, client_id="pipeline-test")
         self.events: dict[uuid.UUID, list[Envelope]] = defaultdict(list)
         self.results: dict[uuid.UUID, list[Envelope]] = defaultdict(list)
@@ -96,6 +98,7 @@ class Pipeline:
             "CADENZA_BACKOFF_BASE_S": "0.2",
             "CADENZA_BACKOFF_MAX_S": "1.0",
             "CADENZA_LOG_LEVEL": "warn",
+            "CADENZA_REPLICATION_FACTOR": str(self.replication_factor),
             "PYTHONPATH": str(ROOT),
         })
         env.update(self.extra_env)
