@@ -18,10 +18,10 @@ import os
 import signal
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 
 from opentelemetry.trace import Status, StatusCode
+from pebble import ProcessPool
 
 from composition.contexts import SECTION_TYPES
 from composition.events import Error
@@ -136,39 +136,51 @@ def run_stage_traced(trace: TraceConfig, traceparent: str | None, providers: str
 
 
 class PoolRunner:
-    """The stage handler's runner port, on a spawn process pool of ``size`` processes."""
+    """The stage handler's runner port, on a spawn process pool of ``size`` processes (pebble's).
+
+    pebble rather than the standard ProcessPoolExecutor because a running task can be stopped: when
+    the handler gives up on an attempt (``asyncio.wait_for`` past its deadline, or the worker shutting
+    down) the awaiting coroutine is cancelled, the cancel reaches the pool's future, and pebble ends
+    the process running it and starts a fresh one - the slot is free at once instead of the expired
+    work running on beside its retry.
+    """
 
     def __init__(self, providers: str, config: EngineConfig, store: StoreConfig, size: int,
                  trace: TraceConfig | None = None) -> None:
         self.providers, self.config, self.store, self.size = providers, config, store, size
         self.trace = trace or TraceConfig()
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: ProcessPool | None = None
 
     @property
-    def pool(self) -> ProcessPoolExecutor:
+    def pool(self) -> ProcessPool:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.size, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=die_with, initargs=(os.getpid(),))
+            self._pool = ProcessPool(self.size, context=multiprocessing.get_context("spawn"),
+                                     initializer=die_with, initargs=(os.getpid(),))
         return self._pool
 
+    async def _call(self, function, *args):
+        """``function(*args)`` in a pool process; cancelling the await stops that process."""
+        return await asyncio.wrap_future(self.pool.schedule(function, args=args))
+
     async def warm(self) -> None:
-        loop = asyncio.get_running_loop()
-        await asyncio.gather(*(loop.run_in_executor(self.pool, warm_up, self.providers, self.config)
-                               for _ in range(self.size)))
+        await asyncio.gather(*(self._call(warm_up, self.providers, self.config) for _ in range(self.size)))
 
     async def run(self, stage: StageName, context: CompositionContext, namespace: str, hint: str | None,
                   policies: dict[str, dict[str, float]] | None) -> StageOutcome:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.pool, run_stage_traced, self.trace, tracing.traceparent_of(),
-                                          self.providers, self.config, self.store, stage, context, namespace, hint,
-                                          policies)
+        return await self._call(run_stage_traced, self.trace, tracing.traceparent_of(), self.providers, self.config,
+                                self.store, stage, context, namespace, hint, policies)
 
     async def compensate(self, stage: StageName, artifacts: list[Artifact]) -> list[str]:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.pool, compensate, self.providers, self.config, self.store, stage,
-                                          artifacts)
+        return await self._call(compensate, self.providers, self.config, self.store, stage, artifacts)
+
+    def processes(self) -> list[int]:
+        """The pids of the pool's processes now (for tests and the operator)."""
+        if self._pool is None:
+            return []
+        return sorted(w.pid for w in self._pool._pool_manager.worker_manager.workers.values() if w.pid)
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.stop()
+            self._pool.join(timeout=10)
             self._pool = None

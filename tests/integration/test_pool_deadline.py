@@ -1,0 +1,52 @@
+"""An attempt that passes its deadline is stopped and its pool slot freed (issue 15: expired work ran
+on in the pool beside its retry, so a busy stage fell further behind with every timeout)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from composition.models import CompositionContext, CompositionRequest, GenreWeight, Mood, StageName
+from music.config import EngineConfig
+from storage import StoreConfig
+from stream_processors.stage.pool import PoolRunner
+from tests.processes import alive
+
+pytestmark = pytest.mark.integration
+
+PROVIDERS = "tests.integration.fake_providers:registry"
+
+
+def _context(theme: str) -> CompositionContext:
+    return CompositionContext(request=CompositionRequest(
+        mood=Mood.from_label("happy"), genres=[GenreWeight(genre="pop", weight=1.0)], theme=theme, duration_s=30))
+
+
+def test_a_timed_out_attempt_is_stopped_and_its_slot_runs_the_next(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CADENZA_FAKE_STATE_DIR", str(tmp_path / "fakes"))
+    runner = PoolRunner(PROVIDERS, EngineConfig(), StoreConfig(root=tmp_path / "store"), size=1)
+
+    async def scenario() -> tuple[list[int], list[int], float, object]:
+        await runner.warm()
+        before = runner.processes()
+        hanging = _context("script: plan=hang:120")
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(runner.run(StageName.PLAN, hanging, str(uuid.uuid4()), "local", None), 1.0)
+        started = time.monotonic()
+        # the only slot is free again: the next attempt does not wait two minutes behind the hung one
+        outcome = await runner.run(StageName.PLAN, _context("fine"), str(uuid.uuid4()), "local", None)
+        return before, runner.processes(), time.monotonic() - started, outcome
+
+    try:
+        before, after, waited, outcome = asyncio.run(scenario())
+    finally:
+        runner.close()
+    assert outcome.error is None and outcome.context.plan is not None
+    assert len(before) == 1 and len(after) == 1
+    assert before != after, "the process running the expired attempt was not replaced"
+    assert not alive(before[0]), "the process running the expired attempt still runs"
+    assert waited < 60, f"the next attempt waited {waited:.0f} s for the slot"
