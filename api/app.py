@@ -25,6 +25,7 @@ from api.settings import ApiSettings
 from infra import tracing
 from infra.database import make_engine, make_session_factory
 from schemas import wire
+from service.admission import Admission
 from service.commands import Commands
 from service.revisions import Revisions
 from storage import open_store
@@ -72,9 +73,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                               "problem details.")
     app.state.settings = settings
     app.state.sessions = make_session_factory(engine)
+    admission = Admission(app.state.sessions, settings.max_backlog, check_s=settings.backlog_check_s)
     app.state.commands = Commands(app.state.sessions, settings.topics,
-                                  in_flight_retry_after_s=settings.in_flight_retry_after_s)
-    app.state.revisions = Revisions(app.state.sessions, settings.topics)
+                                  in_flight_retry_after_s=settings.in_flight_retry_after_s, admission=admission)
+    app.state.revisions = Revisions(app.state.sessions, settings.topics, admission)
     app.state.keys = KeyVerifier(app.state.sessions, settings.key_cache_s)
     app.state.limiter = RateLimiter(engine)
     app.state.store = open_store(settings.store_config)

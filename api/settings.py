@@ -21,6 +21,12 @@ class ApiSettings(ServiceSettings):
     key_cache_s: float = Field(default=30.0, ge=0, le=3600)
     """How long a verified API key is trusted without asking the database again (revocation delay)."""
     in_flight_retry_after_s: int = Field(default=5, ge=1, le=3600)
+    max_backlog: int = Field(default=200, ge=0, le=1_000_000)
+    """New songs and revisions are refused with 429 while this many songs (of every tenant) are accepted and
+    not finished; 0: no limit. Size it as the songs the stages finish within the queue bound
+    (CADENZA_QUEUE_TIMEOUT_S) - see the README's Deployment section."""
+    backlog_check_s: float = Field(default=1.0, gt=0, le=60)
+    """How often each API process counts the backlog again."""
     kafka_check_timeout_s: float = Field(default=2.0, gt=0, le=30)
     artifact_redirect: bool = False
     """Answer an artifact download with 307 to a pre-signed URL of the object store (where it can hand one

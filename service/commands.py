@@ -23,6 +23,7 @@ from producers import outbox
 from producers.tracing import child_of
 from readmodel.models import TERMINAL, Composition
 from service import queries
+from service.admission import Admission, Backlogged
 from service.models import Submission
 from tenancy.keys import TenantInfo
 
@@ -49,19 +50,27 @@ class Submitted:
 class Commands:
     """The writes of one API process, over its database sessions and the deployment's topic names."""
 
-    def __init__(self, sessions: sessionmaker[Session], topics: Topics, *, in_flight_retry_after_s: float = 5) -> None:
+    def __init__(self, sessions: sessionmaker[Session], topics: Topics, *, in_flight_retry_after_s: float = 5,
+                 admission: Admission | None = None) -> None:
         self.sessions = sessions
         self.topics = topics
         self.in_flight_retry_after_s = in_flight_retry_after_s
+        self.admission = admission or Admission(sessions, 0)
 
     def submit(self, tenant: TenantInfo, request: CompositionRequest, *, idempotency_key: str | None = None,
                traceparent: str | None = None) -> Submitted:
         """Accept a composition: its submission and its CompositionRequested (outbox) commit together.
 
         A repeated ``idempotency_key`` of the same tenant returns the first composition; reusing a key
-        for a different request is IdempotencyKeyReused. Over the tenant's in-flight cap it is TooManyInFlight.
+        for a different request is IdempotencyKeyReused. Over the tenant's in-flight cap it is TooManyInFlight;
+        while the pipeline's backlog is full it is Backlogged (``service.admission``).
         """
         digest = request_hash(request)
+        try:
+            self.admission.check()
+        except Backlogged:
+            if idempotency_key is None or not self._replay(tenant, idempotency_key, digest):
+                raise
         try:
             with self.sessions() as session, session.begin():
                 if idempotency_key is not None:
@@ -76,7 +85,8 @@ class Commands:
                     id=composition_id, tenant_id=tenant.id, request=request.model_dump(mode="json"),
                     idempotency_key=idempotency_key, request_hash=digest))
                 outbox.add(session, self.topics.name(REQUESTS), event, traceparent=child_of(traceparent))
-                return Submitted(composition_id, "accepted", replayed=False)
+            self.admission.admitted()
+            return Submitted(composition_id, "accepted", replayed=False)
         except IntegrityError:
             if idempotency_key is None:
                 raise
@@ -85,6 +95,11 @@ class Commands:
             if earlier is None:
                 raise
             return earlier
+
+    def _replay(self, tenant: TenantInfo, idempotency_key: str, digest: str) -> bool:
+        """Whether this is a repeat of an accepted request (a replay is answered whatever the backlog)."""
+        with self.sessions() as session:
+            return _by_key(session, tenant.id, idempotency_key, digest) is not None
 
     def _check_in_flight(self, session: Session, tenant: TenantInfo) -> None:
         # one submitter per tenant at a time past this point, so concurrent requests cannot both squeeze in

@@ -32,6 +32,7 @@ from producers import outbox
 from producers.tracing import child_of
 from readmodel.models import TERMINAL, Composition, Revision
 from service import queries
+from service.admission import Admission, Backlogged
 from service.commands import IdempotencyKeyReused
 from service.models import RevisionSubmission, Submission
 from tenancy.keys import TenantInfo
@@ -62,16 +63,24 @@ def _hash(stage: str, changes: dict[str, Any]) -> str:
 
 
 class Revisions:
-    def __init__(self, sessions: sessionmaker[Session], topics: Topics) -> None:
+    def __init__(self, sessions: sessionmaker[Session], topics: Topics, admission: Admission | None = None) -> None:
         self.sessions = sessions
         self.topics = topics
+        self.admission = admission or Admission(sessions, 0)
 
     # ------------------------------------------------------------ writes
 
     def revise(self, tenant: TenantInfo, composition_id: uuid.UUID, stage: str, changes: dict[str, Any], *,
                idempotency_key: str | None = None, traceparent: str | None = None) -> tuple[int, bool]:
-        """Accept revision n of a completed composition; returns (n, replayed)."""
+        """Accept revision n of a completed composition; returns (n, replayed). Backlogged while the
+        pipeline is full (a replay of an accepted revision is answered whatever the backlog)."""
         digest = _hash(stage, changes)
+        try:
+            self.admission.check()
+        except Backlogged:
+            with self.sessions() as session:
+                if idempotency_key is None or self._by_key(session, tenant.id, idempotency_key, digest) is None:
+                    raise
         try:
             with self.sessions() as session, session.begin():
                 if idempotency_key is not None:
@@ -101,7 +110,8 @@ class Revisions:
                 outbox.add(session, self.topics.name(REQUESTS), RevisionRequested(
                     composition_id=composition_id, tenant_id=tenant.id, revision=number, stage=StageName(stage),
                     request=request, changes=changed), traceparent=child_of(traceparent))
-                return number, False
+            self.admission.admitted()
+            return number, False
         except IntegrityError:
             if idempotency_key is None:
                 raise
