@@ -12,9 +12,10 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from composition.errors import Conflict, InvalidInput, NotFound
@@ -69,12 +70,71 @@ def add_key(sessions: sessionmaker[Session], tenant_id: str) -> str:
 
 def _add_key(session: Session, tenant_id: str) -> str:
     key = new_key()
-    session.add(ApiKey(tenant_id=tenant_id, key_hash=hash_key(key), prefix=key[:10]))
+    session.add(ApiKey(tenant_id=tenant_id, key_hash=hash_key(key), prefix=key[:PREFIX_LENGTH]))
     return key
 
 
+PREFIX_LENGTH = 10
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    tenant_id: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def list_keys(sessions: sessionmaker[Session], tenant_id: str) -> list[KeyInfo]:
+    with sessions() as session:
+        if session.get(Tenant, tenant_id) is None:
+            raise NotFound(f"tenant {tenant_id!r}")
+        rows = session.execute(select(ApiKey).where(ApiKey.tenant_id == tenant_id).order_by(ApiKey.id)).scalars()
+        return [KeyInfo(k.tenant_id, k.prefix, k.created_at, k.revoked_at) for k in rows]
+
+
+def revoke_key(sessions: sessionmaker[Session], key_or_prefix: str) -> KeyInfo:
+    """Revoke one key, named by the key itself or by its prefix (as ``list_keys`` shows it).
+
+    Every API process stops accepting it once its cached verdict expires (``KeyVerifier.cache_s``).
+    """
+    with sessions() as session, session.begin():
+        if len(key_or_prefix) > PREFIX_LENGTH:
+            keys = session.execute(select(ApiKey).where(ApiKey.key_hash == hash_key(key_or_prefix))).scalars().all()
+        else:
+            keys = session.execute(select(ApiKey).where(ApiKey.prefix == key_or_prefix)).scalars().all()
+        if not keys:
+            raise NotFound(f"API key {key_or_prefix[:PREFIX_LENGTH]!r}")
+        if len(keys) > 1:
+            raise InvalidInput(f"{len(keys)} keys start with {key_or_prefix!r}; give the whole key", field="key")
+        key = keys[0]
+        if key.revoked_at is None or key.revoked_at > _now(session):
+            key.revoked_at = _now(session)
+        return KeyInfo(key.tenant_id, key.prefix, key.created_at, key.revoked_at)
+
+
+def rotate_key(sessions: sessionmaker[Session], tenant_id: str, *, grace_s: float = 0) -> tuple[str, list[str]]:
+    """A new key for the tenant; its other keys are revoked ``grace_s`` from now (0: at once), so clients
+    can move to the new key meanwhile. Returns the new key and the prefixes of the keys it retires."""
+    with sessions() as session, session.begin():
+        if session.get(Tenant, tenant_id) is None:
+            raise NotFound(f"tenant {tenant_id!r}")
+        at = _now(session) + timedelta(seconds=grace_s)
+        retired = []
+        for key in session.execute(select(ApiKey).where(ApiKey.tenant_id == tenant_id)).scalars():
+            if key.revoked_at is None or key.revoked_at > at:
+                key.revoked_at = at
+                retired.append(key.prefix)
+        return _add_key(session, tenant_id), retired
+
+
+def _now(session: Session) -> datetime:
+    return session.execute(select(func.now())).scalar_one()
+
+
 class KeyVerifier:
-    """Maps an API key to its tenant; remembers verified keys for ``cache_s`` seconds."""
+    """Maps an API key to its tenant; remembers verified keys for ``cache_s`` seconds (never past a
+    revocation already scheduled), so a revoked key stops working in every API process within ``cache_s``."""
 
     def __init__(self, sessions: sessionmaker[Session], cache_s: float = 30.0) -> None:
         self.sessions = sessions
@@ -91,17 +151,19 @@ class KeyVerifier:
             return hit[0]
         with self.sessions() as session:
             row = session.execute(
-                select(Tenant.id, Tenant.rate_per_s, Tenant.burst, Tenant.max_in_flight)
+                select(Tenant.id, Tenant.rate_per_s, Tenant.burst, Tenant.max_in_flight,
+                       func.extract("epoch", ApiKey.revoked_at - func.now()).label("left_s"))
                 .join(ApiKey, ApiKey.tenant_id == Tenant.id)
-                .where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))
+                .where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None) | (ApiKey.revoked_at > func.now()))
             ).first()
         if row is None:
             return None
         info = TenantInfo(row.id, row.rate_per_s, row.burst, row.max_in_flight)
+        trust_s = self.cache_s if row.left_s is None else min(self.cache_s, float(row.left_s))
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()
-            self._cache[digest] = (info, now + self.cache_s)
+            self._cache[digest] = (info, now + trust_s)
         return info
 
 

@@ -71,8 +71,12 @@ def test_another_tenant_gets_404_for_everything(stack):
         cid = owner.post(BASE, json=REQUEST).json()["id"]
         assert stack.wait_terminal(owner, cid)["type"] == "CompositionCompleted"
         for path in (f"{BASE}/{cid}", f"{BASE}/{cid}/events", f"{BASE}/{cid}/artifacts/master.wav"):
-            assert stranger.get(path).status_code == 404, path
-            assert owner.get(path).status_code == 200 if not path.endswith("events") else True
+            refused = stranger.get(path)
+            assert refused.status_code == 404 and refused.json()["type"] == "/problems/not-found", path
+            with owner.stream("GET", path) as response:  # the event stream too: its headers, not its end
+                assert response.status_code == 200, path
+                if path.endswith("/events"):
+                    assert response.headers["content-type"].startswith("text/event-stream")
         assert stranger.post(f"{BASE}/{cid}/feedback", json={"rating": 1}).status_code == 404
         assert owner.post(f"{BASE}/{cid}/feedback", json={"rating": 5, "tags": ["e2e"]}).status_code == 202
 
