@@ -21,6 +21,7 @@ from sqlalchemy import text
 from storage.s3 import S3ArtifactStore, S3Config
 from tenancy.keys import create_tenant
 from tests.e2e.stack import REQUEST, Stack, free_port
+from tests.side_effects import assert_stages_completed_once
 
 pytestmark = [pytest.mark.e2e, pytest.mark.heavy]
 BASE = "/api/v2/compositions"
@@ -158,5 +159,6 @@ def test_killing_either_saga_moves_its_partitions_to_the_other_without_loss(mach
     machines.procs.pop("saga-a")
     wait_all(machines, two, ids, 180)
     assert terminal_rows(machines, ids) == {cid: 1 for cid in ids}  # each ended exactly once
+    assert_stages_completed_once(machines.database_url, ids)  # and each of its stages' effects once
     for client in (one, two):
         client.close()

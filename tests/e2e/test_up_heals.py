@@ -24,6 +24,7 @@ from infra.net import free_port
 from infra.settings import PROJECT_ROOT
 from tests.e2e.stack import REQUEST
 from tests.processes import alive, cmdline, tree, wait_gone
+from tests.side_effects import assert_one_object_per_artifact, assert_stages_completed_once
 
 pytestmark = [pytest.mark.e2e, pytest.mark.heavy]
 BASE = "/api/v2/compositions"
@@ -95,6 +96,16 @@ def wait_done(client: httpx.Client, ids: list[str], up: Up, timeout: float) -> N
     raise AssertionError(f"not completed within {timeout}s: {status}\n{up.text()[-6000:]}")
 
 
+def wait_stage_running(client: httpx.Client, cid: str, stage: str, up: Up, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        stages = {s["stage"]: s["status"] for s in client.get(f"{BASE}/{cid}").json()["stages"]}
+        if stages.get(stage) == "running":
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{stage} of {cid} not running within {timeout}s:\n{up.text()[-6000:]}")
+
+
 def connection_lines(text: str) -> Counter:
     """Connection-error lines per process (up prefixes each child's line with its name)."""
     counts: Counter = Counter()
@@ -150,7 +161,10 @@ def test_up_brings_back_a_killed_broker_postgres_and_worker_and_leaves_nothing_b
                 time.sleep(1)
         wait_done(client, [after_pg], up, 90)
 
-        # a stage worker: kill -9 of the worker alone; its pool goes with it, up starts it again
+        # a stage worker: kill -9 of the worker alone in the middle of a stage; its pool goes with it,
+        # up starts it again, the stage runs again, and what it did is there once
+        during = compose(client, "script: render=hang:6; during the worker kill")
+        wait_stage_running(client, during, "render", up, 60)
         worker = up.child("worker stage all")
         pool = tree(worker)
         assert pool, "the stage worker has no pool processes"
@@ -158,7 +172,10 @@ def test_up_brings_back_a_killed_broker_postgres_and_worker_and_leaves_nothing_b
         os.kill(worker, signal.SIGKILL)
         assert wait_gone(pool, 10) == set()
         up.wait_log("stages exited with -9; restart 1/5", 30, after=mark)
-        wait_done(client, [compose(client, "after the worker")], up, 120)
+        wait_done(client, [during, compose(client, "after the worker")], up, 180)
+        database_url = f"postgresql+psycopg2://cadenza@127.0.0.1:{up.env['CADENZA_PG_PORT']}/cadenza"
+        assert_stages_completed_once(database_url, [during])
+        assert_one_object_per_artifact(run_dir / "artifacts", [during])
         seen |= tree(up.popen.pid)
         seen.add(int((data / "postmaster.pid").read_text().split()[0]))
         client.close()
