@@ -1,7 +1,8 @@
 """A language-model lyricist: any OpenAI-compatible chat-completions endpoint writes the lines.
 
-For teams that run a model. Settings come from the environment (``CADENZA_LLM_URL``, ``_MODEL``,
-``_API_KEY``, ``_TIMEOUT_S``). The provider asks for the lines of each vocal section with their
+For teams that run a model. The endpoint comes down from the process's settings
+(``CADENZA_LLM_URL``, ``_MODEL``, ``_API_KEY``, ``_TIMEOUT_S`` in stream_processors/settings.py) as
+``EngineConfig.llm``. The provider asks for the lines of each vocal section with their
 syllable counts, then fits them to the plan's slots with the engine's pure
 :func:`music.fitlines.fit_sections`, so what it returns scans like the offline writer's. On any
 error -- connection, timeout, an HTTP error status, a body that is not the JSON asked for, lines
@@ -14,8 +15,7 @@ from __future__ import annotations
 import json
 
 import httpx
-from pydantic import AnyHttpUrl, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AnyHttpUrl, BaseModel, Field, SecretStr
 
 from composition.artifacts import ArtifactStore
 from composition.models import CompositionContext, LyricsSection, PlanSection, StageName
@@ -27,14 +27,21 @@ from music.songwriter import request_hook, singable_hook
 from music.stage import BaseProvider, require
 
 
-class LlmSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CADENZA_LLM_", extra="ignore")
+class LlmSettings(BaseModel):
+    """The endpoint, validated (from ``EngineConfig.llm``, or given by a test)."""
 
     url: AnyHttpUrl | None = None
     """Base URL of the endpoint, e.g. http://127.0.0.1:8080/v1 (``/chat/completions`` is appended)."""
     model: str = "default"
     api_key: SecretStr | None = None
     timeout_s: float = Field(default=30.0, gt=0, le=600)
+
+    @classmethod
+    def of(cls, config: EngineConfig | None) -> "LlmSettings":
+        llm = config.llm if config is not None else None
+        if llm is None:
+            return cls(url=None)
+        return cls(url=llm.url, model=llm.model, api_key=llm.api_key, timeout_s=llm.timeout_s)
 
 
 def prompt(ctx: CompositionContext, plan: PlanSection) -> str:
@@ -104,7 +111,7 @@ class LlmLyricist(BaseProvider):
 def registry(config: EngineConfig | None = None, settings: LlmSettings | None = None) -> ProviderRegistry:
     """The built-in providers, with the language-model lyricist first in the lyrics chain when
     ``CADENZA_LLM_URL`` is set (``CADENZA_PROVIDERS=lyricists.llm:registry``)."""
-    settings = settings or LlmSettings()
+    settings = settings or LlmSettings.of(config)
     base = default_registry(config)
     if settings.url is None:
         base.unavailable["lyrics/llm"] = "CADENZA_LLM_URL is not set"

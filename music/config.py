@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+
+@dataclass(frozen=True)
+class LlmEndpoint:
+    """An OpenAI-compatible chat-completions endpoint for the language-model lyricist (lyricists/llm.py)."""
+
+    url: str
+    model: str = "default"
+    api_key: str | None = field(default=None, repr=False)
+    timeout_s: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -14,8 +24,10 @@ class EngineConfig:
     recogniser (the ``asr`` extra) and report ``QualityMetrics.vocal_intelligibility``. Off by
     default: it costs about 10 s on a 3-minute song on the shared 2-core machine (9 Whisper windows),
     a third to a half again of the whole engine; a worker turns it on where that is worth it.
-    ``recogniser``: the Whisper model it uses ("tiny.en" or "base")."""
+    ``recogniser``: the Whisper model it uses ("tiny.en" or "base").
+    ``llm``: the endpoint of the language-model lyricist, where one is configured."""
 
     soundfont: Path | None = None
     measure_intelligibility: bool = False
     recogniser: str = "tiny.en"
+    llm: LlmEndpoint | None = None

@@ -6,10 +6,10 @@ import importlib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 
 from infra.settings import ServiceSettings, env
-from music.config import EngineConfig
+from music.config import EngineConfig, LlmEndpoint
 
 
 class ProcessSettings(ServiceSettings):
@@ -34,6 +34,15 @@ class ProcessSettings(ServiceSettings):
     the saga chooses among them (tests inject fakes here)."""
     soundfont: Path | None = None
     """The General MIDI SoundFont to render with; default Debian's FluidR3, else TimGM6mb."""
+    measure_intelligibility: bool = False
+    """The master stage transcribes the vocal offline (the ``asr`` extra) and reports how much of it is
+    understood (about 10 s more per 3-minute song on this machine)."""
+    recogniser: Literal["tiny.en", "base"] = "tiny.en"
+    llm_url: AnyHttpUrl | None = env("CADENZA_LLM_URL", None)
+    """An OpenAI-compatible endpoint for the language-model lyricist (CADENZA_PROVIDERS=lyricists.llm:registry)."""
+    llm_model: str = env("CADENZA_LLM_MODEL", "default")
+    llm_api_key: SecretStr | None = env("CADENZA_LLM_API_KEY", None)
+    llm_timeout_s: float = env("CADENZA_LLM_TIMEOUT_S", 30.0, gt=0, le=600)
 
     @field_validator("providers")
     @classmethod
@@ -57,7 +66,12 @@ class ProcessSettings(ServiceSettings):
 
     @property
     def engine_config(self) -> EngineConfig:
-        return EngineConfig(soundfont=self.soundfont)
+        llm = None
+        if self.llm_url is not None:
+            llm = LlmEndpoint(url=str(self.llm_url), model=self.llm_model, timeout_s=self.llm_timeout_s,
+                              api_key=self.llm_api_key.get_secret_value() if self.llm_api_key else None)
+        return EngineConfig(soundfont=self.soundfont, measure_intelligibility=self.measure_intelligibility,
+                            recogniser=self.recogniser, llm=llm)
 
     @model_validator(mode="after")
     def _data_dir_under_run_dir(self) -> "ProcessSettings":

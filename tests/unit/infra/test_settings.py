@@ -85,3 +85,20 @@ def test_a_process_extends_the_tree_under_its_own_prefix(monkeypatch, tmp_path):
     monkeypatch.setenv("CADENZA_SOUNDFONT", str(tmp_path / "missing.sf2"))
     with pytest.raises(SettingsError, match="CADENZA_SOUNDFONT"):
         StageWorkerSettings()
+
+
+def test_the_engine_gets_what_the_worker_is_configured_with(monkeypatch):
+    """The engine reads no environment: intelligibility and the LLM endpoint come down in EngineConfig."""
+    monkeypatch.setenv("CADENZA_MEASURE_INTELLIGIBILITY", "1")
+    monkeypatch.setenv("CADENZA_RECOGNISER", "base")
+    monkeypatch.setenv("CADENZA_LLM_URL", "http://127.0.0.1:8080/v1")
+    monkeypatch.setenv("CADENZA_LLM_API_KEY", "secret")
+    config = StageWorkerSettings().engine_config
+    assert config.measure_intelligibility and config.recogniser == "base"
+    assert config.llm.url == "http://127.0.0.1:8080/v1" and config.llm.api_key == "secret"
+    assert "secret" not in repr(config)
+    monkeypatch.delenv("CADENZA_LLM_URL")
+    assert StageWorkerSettings().engine_config.llm is None
+    monkeypatch.setenv("CADENZA_LLM_TIMEOUT_S", "0")
+    with pytest.raises(SettingsError, match="CADENZA_LLM_TIMEOUT_S"):
+        StageWorkerSettings()
