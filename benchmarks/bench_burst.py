@@ -73,12 +73,13 @@ def main() -> None:
     args = parser.parse_args()
 
     run_dir = Path(tempfile.mkdtemp(prefix="bench-burst-", dir=ROOT / ".run" if (ROOT / ".run").exists() else None))
+    run_dir.chmod(0o755)  # PostgreSQL runs as its own user and must reach its folder in here
     pg_port, api_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")}
     env.update({"CADENZA_RUN_DIR": str(run_dir), "CADENZA_KAFKA_PORT": str(free_port()),
                 "CADENZA_KAFKA_CONTROLLER_PORT": str(free_port()), "CADENZA_PG_PORT": str(pg_port),
                 "CADENZA_API_MAX_BACKLOG": str(args.max_backlog), "CADENZA_TOPIC_PREFIX": "",
-                "CADENZA_LOG_LEVEL": "warning", "PYTHONUNBUFFERED": "1"})
+                "CADENZA_LOG_LEVEL": "warn", "PYTHONUNBUFFERED": "1"})
     log = open(run_dir / "up.log", "ab")
     up = subprocess.Popen([sys.executable, "-m", "cadenza_cli.main", "up", "--port", str(api_port),
                            "--metrics-base-port", "0", "--pool-size", str(args.pool_size)],

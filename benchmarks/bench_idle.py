@@ -68,6 +68,7 @@ def main() -> None:
     args = parser.parse_args()
 
     run_dir = Path(tempfile.mkdtemp(prefix="bench-idle-", dir=ROOT / ".run" if (ROOT / ".run").exists() else None))
+    run_dir.chmod(0o755)  # PostgreSQL runs as its own user and must reach its folder in here
     env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")}
     env.update({"CADENZA_RUN_DIR": str(run_dir), "CADENZA_KAFKA_PORT": str(free_port()),
                 "CADENZA_KAFKA_CONTROLLER_PORT": str(free_port()), "CADENZA_PG_PORT": str(free_port()),

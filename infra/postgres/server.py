@@ -19,7 +19,7 @@ from pathlib import Path
 from composition.errors import CadenzaError
 from infra.jvm import is_live
 from infra.net import port_open, wait_closed
-from infra.settings import PROJECT_ROOT, ServiceSettings
+from infra.settings import ServiceSettings
 
 
 class PostgresError(CadenzaError):
@@ -59,7 +59,7 @@ class LocalPostgres:
         home = self.run_dir / "postgres"
         if _as_root() and not _postgres_can_reach(home.parent):
             # e.g. a checkout under a folder the postgres user cannot traverse
-            digest = hashlib.sha256(str(PROJECT_ROOT).encode()).hexdigest()[:12]
+            digest = hashlib.sha256(str(self.run_dir.resolve()).encode()).hexdigest()[:12]  # one per run dir
             home = Path("/var/tmp") / f"cadenza-{digest}" / "postgres"
         return home
 

@@ -31,6 +31,10 @@ def process_name(stages: tuple[StageName, ...]) -> str:
     return f"stage-{label}"
 
 
+POLICY_POLL_S = 2.0
+"""How often a worker looks for a new learned policy (they change with feedback, not by the second)."""
+
+
 def build(stages: Iterable[StageName], settings: StageWorkerSettings) -> faust.App:
     stages = tuple(StageName(s) for s in stages)
     topics = settings.topics
@@ -74,7 +78,7 @@ def build(stages: Iterable[StageName], settings: StageWorkerSettings) -> faust.A
             await inbox.consume(event, on_compensation)
 
     if follower is not None:
-        @app.timer(interval=settings.tick_interval_s)
+        @app.timer(interval=max(settings.tick_interval_s, POLICY_POLL_S))
         async def follow_policies() -> None:
             follower.poll()
 
