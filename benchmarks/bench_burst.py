@@ -18,10 +18,7 @@ import argparse
 import json
 import os
 import random
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -33,10 +30,11 @@ import httpx  # noqa: E402
 import psutil  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from infra.net import free_port  # noqa: E402
+from composition.models import GENRES, MOOD_LABELS  # noqa: E402
+from benchmarks.up_stack import UpStack  # noqa: E402
 
-MOODS = ["happy", "sad", "calm", "energetic", "romantic", "dark"]
-GENRES = ["pop", "rock", "funk", "ballad", "electronic", "jazz", "folk"]
+MOODS = sorted(MOOD_LABELS)
+
 
 
 class StackCpu:
@@ -69,40 +67,30 @@ def main() -> None:
     parser.add_argument("--max-backlog", type=int, default=200, help="CADENZA_API_MAX_BACKLOG of the stack")
     parser.add_argument("--pool-size", type=int, default=1, help="pool processes per stage worker")
     parser.add_argument("--timeout", type=float, default=7200)
+    parser.add_argument("--metrics-base-port", type=int, default=23100,
+                        help="the stack's /metrics ports from here up (the saga's retry and timeout counters are read there)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
-    run_dir = Path(tempfile.mkdtemp(prefix="bench-burst-", dir=ROOT / ".run" if (ROOT / ".run").exists() else None))
-    run_dir.chmod(0o755)  # PostgreSQL runs as its own user and must reach its folder in here
-    pg_port, api_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")}
-    env.update({"CADENZA_RUN_DIR": str(run_dir), "CADENZA_KAFKA_PORT": str(free_port()),
-                "CADENZA_KAFKA_CONTROLLER_PORT": str(free_port()), "CADENZA_PG_PORT": str(pg_port),
-                "CADENZA_API_MAX_BACKLOG": str(args.max_backlog), "CADENZA_TOPIC_PREFIX": "",
-                "CADENZA_LOG_LEVEL": "warn", "PYTHONUNBUFFERED": "1"})
-    log = open(run_dir / "up.log", "ab")
-    up = subprocess.Popen([sys.executable, "-m", "cadenza_cli.main", "up", "--port", str(api_port),
-                           "--metrics-base-port", "0", "--pool-size", str(args.pool_size)],
-                          env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_for(lambda: "cadenza is up" in (run_dir / "up.log").read_text(errors="replace"), 300, up)
-        created = subprocess.run([sys.executable, "-m", "cadenza_cli.main", "tenants", "create", "burst", "--rate", "0",
-                                  "--max-in-flight", "0"], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
-        key = created.stdout.strip().splitlines()[0]
-        client = httpx.Client(base_url=f"http://127.0.0.1:{api_port}", headers={"X-API-Key": key}, timeout=30)
+    up_args = ("--metrics-base-port", str(args.metrics_base_port), "--pool-size", str(args.pool_size))
+    with UpStack("burst", *up_args, CADENZA_API_MAX_BACKLOG=str(args.max_backlog), CADENZA_LOG_LEVEL="warn") as stack:
+        client = httpx.Client(base_url=stack.api_url, headers={"X-API-Key": stack.tenant("burst")}, timeout=30)
         rng = random.Random(15)
-        cpu = StackCpu(up.pid)
+        cpu = StackCpu(stack.pid)
         cpu_start = cpu.sample()
         started = time.monotonic()
         accepted, refused = [], Counter()
         for i in range(args.n):
-            body = {"mood": rng.choice(MOODS), "genres": [{"genre": rng.choice(GENRES), "weight": 1.0}],
+            body = {"mood": rng.choice(MOODS), "genres": [{"genre": rng.choice(list(GENRES)), "weight": 1.0}],
                     "theme": f"burst song {i}", "duration_s": rng.randint(args.min_s, args.max_s), "seed": i}
             response = client.post("/api/v2/compositions", json=body)
             if response.status_code == 202:
                 accepted.append(response.json()["id"])
             else:
-                refused[f"{response.status_code} {response.json().get('type', '')}"] += 1
+                problem = response.json()
+                refused[f"{response.status_code} {problem.get('type', '')}"] += 1
+                if response.status_code != 429:
+                    print(f"refused: {problem.get('detail')}", file=sys.stderr)
         submitted_s = time.monotonic() - started
         statuses: dict[str, str] = {}
         while time.monotonic() - started < args.timeout:
@@ -118,20 +106,22 @@ def main() -> None:
         wall_s = time.monotonic() - started
         cpu_s = cpu.sample() - cpu_start
         print()
-        database = create_engine(f"postgresql+psycopg2://cadenza@127.0.0.1:{pg_port}/cadenza")
+        database = create_engine(stack.database_url)
         with database.connect() as connection:
-            failures = Counter(dict(connection.execute(text(
-                "SELECT payload->'error'->>'code', count(*) FROM composition_events WHERE type = 'StageFailed' "
-                "GROUP BY 1")).all()))
             retried = connection.execute(text(
                 "SELECT count(*) FROM composition_stages WHERE attempt > 1")).scalar_one()
         database.dispose()
+        counters = scrape(args.metrics_base_port)
+        failures = Counter({dict(labels).get("code", "?"): v for (name, labels), v in counters.items()
+                            if name == "cadenza_stage_failures_total"})
         cores = os.cpu_count() or 1
         summary = {
             "n": args.n, "accepted": len(accepted), "refused": dict(refused), "submit_s": round(submitted_s, 1),
             "completed": sum(s == "completed" for s in statuses.values()),
             "failed": sum(s == "failed" for s in statuses.values()),
             "stages_retried": retried, "stage_failures_by_code": dict(failures),
+            "retries_dispatched": sum(v for (name, _), v in counters.items() if name == "cadenza_stage_retries_total"),
+            "deadlines_passed": sum(v for (name, _), v in counters.items() if name == "cadenza_stage_timeouts_total"),
             "deadline_failures": failures.get("deadline_exceeded", 0) + failures.get("queue_timeout", 0),
             "wall_s": round(wall_s, 1), "stack_cpu_s": round(cpu_s, 1), "cores": cores,
             "cpu_over_cores_s": round(cpu_s / cores, 1), "wall_over_cpu_per_core": round(wall_s / (cpu_s / cores), 2),
@@ -139,20 +129,24 @@ def main() -> None:
         print(json.dumps(summary, indent=2))
         if args.json:
             args.json.write_text(json.dumps(summary, indent=2))
-    finally:
-        os.killpg(up.pid, signal.SIGINT)
+
+
+def scrape(base: int, count: int = 24) -> dict[tuple[str, frozenset], float]:
+    """Every counter sample of the stack's /metrics ports (base .. base+count), summed over processes."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    found: dict[tuple[str, frozenset], float] = {}
+    for port in range(base, base + count):
         try:
-            up.wait(120)
-        except subprocess.TimeoutExpired:
-            os.killpg(up.pid, signal.SIGKILL)
-
-
-def wait_for(condition, timeout: float, up: subprocess.Popen) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if up.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"cadenza up did not come up (exit {up.poll()})")
-        time.sleep(1)
+            body = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+        except httpx.HTTPError:
+            continue
+        for family in text_string_to_metric_families(body):
+            for sample in family.samples:
+                if sample.name.endswith("_total"):
+                    key = (sample.name, frozenset(sample.labels.items()))
+                    found[key] = found.get(key, 0.0) + sample.value
+    return found
 
 
 if __name__ == "__main__":

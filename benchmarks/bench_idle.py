@@ -12,10 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 import psutil  # noqa: E402
 
-from infra.net import free_port  # noqa: E402
+from benchmarks.up_stack import UpStack  # noqa: E402
 
 
 def label(proc: psutil.Process) -> str:
@@ -67,33 +64,13 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
 
-    run_dir = Path(tempfile.mkdtemp(prefix="bench-idle-", dir=ROOT / ".run" if (ROOT / ".run").exists() else None))
-    run_dir.chmod(0o755)  # PostgreSQL runs as its own user and must reach its folder in here
-    env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL")}
-    env.update({"CADENZA_RUN_DIR": str(run_dir), "CADENZA_KAFKA_PORT": str(free_port()),
-                "CADENZA_KAFKA_CONTROLLER_PORT": str(free_port()), "CADENZA_PG_PORT": str(free_port()),
-                "CADENZA_TOPIC_PREFIX": "", "PYTHONUNBUFFERED": "1"})
-    log = run_dir / "up.log"
-    up = subprocess.Popen([sys.executable, "-m", "cadenza_cli.main", "up", "--port", str(free_port())],
-                          env=env, cwd=ROOT, stdout=open(log, "ab"), stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 300
-        while "cadenza is up" not in log.read_text(errors="replace"):
-            if up.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"cadenza up did not come up:\n{log.read_text()[-3000:]}")
-            time.sleep(1)
+    with UpStack("idle") as stack:
         time.sleep(args.settle)
-        before = cpu_by_process(up.pid)
+        before = cpu_by_process(stack.pid)
         started = time.monotonic()
         time.sleep(args.seconds)
-        after = cpu_by_process(up.pid)
+        after = cpu_by_process(stack.pid)
         elapsed = time.monotonic() - started
-    finally:
-        os.killpg(up.pid, signal.SIGINT)
-        try:
-            up.wait(120)
-        except subprocess.TimeoutExpired:
-            os.killpg(up.pid, signal.SIGKILL)
     per: dict[str, float] = {}
     for pid, (name, cpu) in after.items():
         used = cpu - before.get(pid, (name, 0.0))[1]

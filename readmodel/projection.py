@@ -177,12 +177,8 @@ def _project_composition(session: Session, event: Envelope, payload: dict[str, A
     elif isinstance(event, CompositionCompleted):
         changes.update(status="completed", progress=1.0, duration_ms=event.duration_ms, finished_at=event.occurred_at,
                        **_current(event))
-    elif isinstance(event, CompositionFailed):
-        changes.update(status="failed", error={**payload["error"], "stage": payload["stage"]},
-                       finished_at=event.occurred_at)
-    elif isinstance(event, CompositionCancelled):
-        changes.update(status="cancelled", error={"code": "cancelled", "message": event.reason, "retryable": False},
-                       finished_at=event.occurred_at)
+    elif isinstance(event, (CompositionFailed, CompositionCancelled)):
+        changes.update(_unsuccessful_end(event, payload))
     session.execute(
         update(Composition)
         .where(Composition.id == event.composition_id, Composition.status.not_in(TERMINAL))
@@ -224,12 +220,8 @@ def _project_revision(session: Session, event: Envelope, payload: dict[str, Any]
         changes.update(status="completed", progress=1.0, duration_ms=event.duration_ms, finished_at=event.occurred_at,
                        stages_run=[s.value for s in event.stages_run], artifacts=stage_artifacts(event.context),
                        quality=master.metrics.model_dump(mode="json") if master else None)
-    elif isinstance(event, CompositionFailed):
-        changes.update(status="failed", error={**payload["error"], "stage": payload["stage"]},
-                       finished_at=event.occurred_at)
-    elif isinstance(event, CompositionCancelled):
-        changes.update(status="cancelled", error={"code": "cancelled", "message": event.reason, "retryable": False},
-                       finished_at=event.occurred_at)
+    elif isinstance(event, (CompositionFailed, CompositionCancelled)):
+        changes.update(_unsuccessful_end(event, payload))
     session.execute(
         update(Revision)
         .where(Revision.composition_id == event.composition_id, Revision.number == number,
@@ -247,3 +239,11 @@ def _ensure_composition(session: Session, event: Envelope) -> None:
         .on_conflict_do_nothing(index_elements=["id"])
     )
 
+
+def _unsuccessful_end(event: CompositionFailed | CompositionCancelled, payload: dict[str, Any]) -> dict[str, Any]:
+    """The columns a failed or cancelled run ends with (a composition's row and a revision's alike)."""
+    if isinstance(event, CompositionFailed):
+        return {"status": "failed", "error": {**payload["error"], "stage": payload["stage"]},
+                "finished_at": event.occurred_at}
+    return {"status": "cancelled", "error": {"code": "cancelled", "message": event.reason, "retryable": False},
+            "finished_at": event.occurred_at}
