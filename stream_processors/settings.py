@@ -85,6 +85,12 @@ class SagaSettings(ProcessSettings):
     starts when a worker starts it)."""
     backoff_base_s: float = Field(default=0.5, gt=0)
     backoff_max_s: float = Field(default=30.0, gt=0)
+    saga_retention_s: float = Field(default=30 * 86_400.0, gt=0)
+    """How long a finished composition's saga state (what a revision starts from) is kept after its last
+    run ended; then it is deleted (tombstoned on the table's changelog) and the stage workers forget
+    its finished attempts. A revision after that is refused (CADENZA_SAGA_RETENTION_S)."""
+    saga_purge_scan_s: float = Field(default=60.0, gt=0, le=86_400)
+    """How often the saga looks for compositions whose retention has passed (CADENZA_SAGA_PURGE_SCAN_S)."""
 
 
 class FeedbackSettings(ProcessSettings):
