@@ -172,7 +172,7 @@ class SagaHandler:
         """Delete the composition's state and wake-up (tombstones in this transaction); tell the workers."""
         del self.sagas[key]
         for table in (self.wakeups, self.purges):
-            if table is not None and key in table:
+            if table is not None and table.get(key) is not None:
                 del table[key]
         self._ticked.pop(key, None)
         self.in_flight.discard(key)

@@ -151,6 +151,6 @@ class StageHandler:
         for stage in self.stages:
             for attempt in range(1, purged.attempts.get(stage.value, 0) + 1):
                 key = f"{purged.composition_id}:{stage.value}:{attempt}".encode()
-                if key in self.done:
+                if self.done.get(key) is not None:
                     del self.done[key]
                     m.PURGED_ATTEMPTS.labels(stage.value).inc()
