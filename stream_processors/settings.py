@@ -28,6 +28,11 @@ class ProcessSettings(ServiceSettings):
     session_timeout_s: float = Field(default=15.0, ge=6, le=300)
     """How long the group waits for a silent member (a crashed process) before moving its partitions."""
     tick_interval_s: float = Field(default=0.5, gt=0, le=60)
+    changelog_segment_s: float = Field(default=3600.0, ge=1, le=7 * 86_400)
+    """Tables' changelog segments roll this often (set when faust creates the topic), so compaction, which
+    only cleans rolled segments, removes deleted keys within about this long (CADENZA_CHANGELOG_SEGMENT_S)."""
+    changelog_tombstone_s: float = Field(default=86_400.0, ge=1)
+    """How long a compacted changelog keeps a tombstone (a restoring reader must see it) before dropping it."""
     log_level: Literal["crit", "error", "warn", "info", "debug"] = "warn"
     providers: str = "music.registry:default_registry"
     """``module:function(EngineConfig)`` returning the ProviderRegistry: the workers run its providers,
