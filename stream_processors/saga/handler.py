@@ -7,9 +7,9 @@ table (so timers survive a restart), and which wake-ups were already ticked. The
 
 Retention (``keep_s``): a finished composition gets its purge instant, its end plus ``keep_s``, in a
 third table (``purges``, scanned far less often than the wake-ups, which stay as small as the work in
-flight); the tick sent then deletes its state, wake-up and purge entry (tombstones on the tables' compacted changelogs, in the
-transaction that consumes the tick, so exactly-once holds) and sends CompositionPurged to the stage
-workers, which forget its finished attempts. A state waiting for its request (a cancel came first)
+flight); the tick sent then deletes its state, wake-up and purge entry (tombstones on the tables'
+compacted changelogs, in the transaction that consumes the tick, so exactly-once holds) and sends
+CompositionPurged to the stage workers, which forget its finished attempts. A state waiting for its request (a cancel came first)
 is dropped ``keep_s`` after it was made. What may come afterwards cannot bring a purged composition
 back to life: a start request older than ``keep_s`` is dropped (a purged composition's request is
 always older: it ended ``keep_s`` ago), a revision is refused (no state), results and ticks of an
@@ -33,11 +33,12 @@ from composition.events import (
     CompositionPurged,
     CompositionRequested,
     Envelope,
+    SetRequested,
     StageCompleted,
     StageFailed,
     StageRequested,
+    VoiceRequested,
 )
-from composition.events import SetRequested, VoiceRequested
 from composition.policy import SagaPolicy
 from composition.saga import SagaInput, transition
 from composition.saga_state import SagaState, Tick, next_wakeup
@@ -160,7 +161,8 @@ class SagaHandler:
         if self.keep_s is None or self.purges is None or state is None:
             return False
         when = self.purges.get(key)
-        return (state.terminal or state.phase == "awaiting_request") and when is not None and now.timestamp() >= float(when)
+        waiting = state.terminal or state.phase == "awaiting_request"
+        return waiting and when is not None and now.timestamp() >= float(when)
 
     def _too_old(self, message: SagaInput, now: datetime) -> bool:
         """A start request for a composition the saga does not know, older than the retention: it can only
