@@ -173,7 +173,8 @@ def main() -> None:
                              for t in TABLES}
                 disk = {}
                 for topic in changelogs.topics:
-                    size = sum(folder(d)[1] for d in settings.run_dir.glob(f"kafka*/**/{topic}-*"))
+                    size = sum(log.stat().st_size for d in settings.run_dir.glob(f"kafka*/**/{topic}-*")
+                               for log in d.glob("*.log")) / 2**20  # (index files are preallocated)
                     disk[topic.removeprefix(pipe.prefix)] = round(size, 2)
                 files, mb = folder(pipe.artifact_dir)
                 record = {

@@ -17,6 +17,9 @@ class ProcessSettings(ServiceSettings):
 
     store: Literal["rocksdb", "memory"] = "rocksdb"
     rocksdb_block_cache_mb: int = Field(default=16, ge=1, le=4096)
+    rocksdb_write_buffer_mb: int = Field(default=4, ge=1, le=256)
+    """Each table partition's RocksDB memtable (two at most); their sum bounds what unflushed writes take in
+    memory: 2 x this x partitions x tables (CADENZA_ROCKSDB_WRITE_BUFFER_MB)."""
     commit_interval_s: float = Field(default=0.05, gt=0, le=10)
     """faust commits (and so makes output visible, under exactly-once) at this interval: each hop's latency."""
     metrics_port: int = Field(default=0, ge=0, le=65535)

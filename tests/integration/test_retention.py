@@ -177,10 +177,10 @@ def changelog(bootstrap: str, topic: str) -> list[tuple[bytes, bytes | None]]:
     return found
 
 
-def cleanup_policy(bootstrap: str, topic: str) -> str:
+def topic_config(bootstrap: str, topic: str) -> dict[str, str]:
     admin = AdminClient({"bootstrap.servers": bootstrap})
     [future] = admin.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, topic)]).values()
-    return future.result(10)["cleanup.policy"].value
+    return {name: entry.value for name, entry in future.result(10).items()}
 
 
 def test_an_old_finished_composition_s_saga_state_is_tombstoned_and_nothing_brings_it_back(pipeline):
@@ -190,7 +190,9 @@ def test_an_old_finished_composition_s_saga_state_is_tombstoned_and_nothing_brin
     sagas = f"{pipeline.prefix}cadenza-saga-sagas-changelog"
     done = f"{pipeline.prefix}cadenza-stage-all-stage-attempts-done-changelog"
     for topic in (sagas, done, f"{pipeline.prefix}cadenza-saga-saga-purges-changelog"):
-        assert cleanup_policy(pipeline.bootstrap, topic) == "compact"  # a tombstone compacts the key away
+        config = topic_config(pipeline.bootstrap, topic)
+        assert config["cleanup.policy"] == "compact"  # a tombstone compacts the key away
+        assert config["segment.ms"] == "3600000"  # ... once its segment has rolled (CADENZA_CHANGELOG_SEGMENT_S)
     deadline = time.monotonic() + SAGA_KEEP_S + 30
     while True:
         entries = [value for k, value in changelog(pipeline.bootstrap, sagas) if k == key]
