@@ -64,9 +64,16 @@ def rss_mb(pid: int) -> float:
 
 
 def folder(path: Path) -> tuple[int, float]:
-    """Files and MiB under ``path``."""
-    files = [p for p in path.rglob("*") if p.is_file()] if path.exists() else []
-    return len(files), sum(p.stat().st_size for p in files) / 2**20
+    """Files and MiB under ``path`` (a file that goes while it is counted, a write's temporary one, is not)."""
+    count = size = 0
+    for item in path.rglob("*") if path.exists() else []:
+        try:
+            if item.is_file():
+                size += item.stat().st_size
+                count += 1
+        except FileNotFoundError:
+            pass
+    return count, size / 2**20
 
 
 class Changelogs:
