@@ -52,4 +52,5 @@ def stack_processes(*, per_stage: bool = True, metrics_base_port: int = DEFAULT_
         add("voices", "worker", "stage", *(s.value for s in VOICE.stage_names))
         add("sets", "worker", "stage", *(s.value for s in SET.stage_names))
     specs.append(ProcessSpec("api", ("run", "api"), {}, api_port))
+    add("sweeper", "run", "sweeper", prefix="CADENZA_SWEEPER_")  # last, so the ports before it stay
     return specs

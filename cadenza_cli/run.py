@@ -1,4 +1,4 @@
-"""`cadenza run api|relay|projector|analytics`: one of the stack's own processes in the foreground."""
+"""`cadenza run api|relay|projector|analytics|sweeper`: one of the stack's own processes in the foreground."""
 
 from __future__ import annotations
 
@@ -41,5 +41,13 @@ def run_projector() -> None:
 def run_analytics() -> None:
     """The analytics consumer (events, requests, ratings -> its own tables, served at /api/v2/analytics)."""
     from stream_processors.analytics.consumer import main
+
+    main()
+
+
+@app.command("sweeper")
+def run_sweeper() -> None:
+    """The retention sweeper (sent outbox rows, old event logs, unreferenced artifacts; see README Retention)."""
+    from retention.sweeper import main
 
     main()

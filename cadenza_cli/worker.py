@@ -30,8 +30,10 @@ def _prepare_changelogs(faust_app, settings) -> None:
 
     wanted = {table.changelog_topic.get_topic_name(): table.partitions or faust_app.conf.topic_partitions
               for table in faust_app.tables.values()}
+    configs = {table.changelog_topic.get_topic_name(): dict(table.changelog_topic.config or {})
+               for table in faust_app.tables.values()}
     if wanted:
-        ensure_compacted(settings.bootstrap_servers, wanted, settings.topics.replication_factor)
+        ensure_compacted(settings.bootstrap_servers, wanted, settings.topics.replication_factor, configs=configs)
 
 
 @app.command()

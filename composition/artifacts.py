@@ -84,3 +84,7 @@ class ArtifactStore(Protocol):
     def presigned_url(self, uri: str, expires_s: int) -> str | None:
         """A URL anyone may GET until it expires, or None where the store cannot hand one out."""
         ...
+
+    def list(self, namespace: str) -> list[str]:
+        """The URIs of every artifact stored under ``namespace`` (the retention sweeper's view of it)."""
+        ...

@@ -162,6 +162,14 @@ class CompensationRequested(Envelope):
     revision: int = Field(default=0, ge=0)  # the run whose artifacts these are
 
 
+class CompositionPurged(Envelope):
+    """Command: the saga dropped a long-finished composition's state (retention); each stage worker
+    forgets its finished attempts of it. ``attempts`` is the last attempt number of each stage
+    (attempt numbers go on across a composition's revisions, so 1..n covers every run)."""
+
+    attempts: dict[str, int] = Field(default_factory=dict)
+
+
 # ---------------------------------------------------------------- the public stream
 
 StageStatus = Literal["pending", "running", "retrying", "completed", "failed", "compensating", "compensated", "skipped",
@@ -248,6 +256,7 @@ Event = Union[
     StageCompensated,
     StageRequested,
     CompensationRequested,
+    CompositionPurged,
     CompositionProgressed,
     CompositionCompleted,
     CompositionFailed,

@@ -128,7 +128,9 @@ def _revision_requested(
     if state is not None and event.revision <= state.revision:
         return state, []  # a redelivered revision
     refusal = None
-    if (state is None or state.context is None or state.phase in ("awaiting_request", "failed", "cancelled")
+    if state is None:
+        refusal = "the saga holds no state of this composition (never requested, or purged after its retention)"
+    elif (state.context is None or state.phase in ("awaiting_request", "failed", "cancelled")
             or (state.revision == 0 and state.phase != "completed")):
         refusal = "the composition has not completed"
     elif state.phase != "completed":

@@ -139,7 +139,7 @@ def _create(admin, topics: list, timeout: float) -> list[str]:
 
 
 def ensure_compacted(bootstrap_servers: str, partitions_by_name: dict[str, int], replication_factor: int = 1,
-                     timeout: float = 30.0) -> list[str]:
+                     timeout: float = 30.0, configs: dict[str, dict[str, object]] | None = None) -> list[str]:
     """Create compacted topics that do not exist yet (faust's table changelogs) and wait until visible.
 
     faust creates its changelog topics itself at start, then reads their partition count at once; on
@@ -152,8 +152,9 @@ def ensure_compacted(bootstrap_servers: str, partitions_by_name: dict[str, int],
     existing = set(admin.list_topics(timeout=timeout).topics)
     wanted = {name: count for name, count in partitions_by_name.items() if name not in existing}
     config = {"cleanup.policy": "compact", **({"min.insync.replicas": "2"} if replication_factor >= 3 else {})}
+    extra = configs or {}  # a table's own topic settings (segment.ms ...), as faust would create it
     created = _create(admin, [NewTopic(name, num_partitions=count, replication_factor=replication_factor,
-                                       config=config)
+                                       config={**config, **{k: str(v) for k, v in extra.get(name, {}).items()}})
                               for name, count in wanted.items()], timeout) if wanted else []
     _wait_visible(admin, list(partitions_by_name), timeout)
     return created

@@ -10,7 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from composition.artifacts import ArtifactNotFound, address_for, address_of
+from composition.artifacts import ArtifactAddress, ArtifactNotFound, address_for, address_of
 from composition.errors import InvalidInput
 from composition.models import Artifact
 
@@ -72,3 +72,12 @@ class LocalArtifactStore:
 
     def presigned_url(self, uri: str, expires_s: int) -> str | None:
         return None  # the API streams local files itself
+
+    def list(self, namespace: str) -> list[str]:
+        folder = self.root / address_for(namespace, "x", b"").namespace
+        uris = []
+        for path in sorted(folder.glob("??/*")) if folder.is_dir() else []:
+            sha, _, name = path.name.partition("-")
+            if len(sha) == 64 and name and path.parent.name == sha[:2]:  # not a temporary file of a write
+                uris.append(ArtifactAddress(namespace, sha, name).uri)
+        return uris

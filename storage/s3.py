@@ -172,6 +172,22 @@ class S3ArtifactStore:
         return self.client.generate_presigned_url(
             "get_object", Params={"Bucket": self.settings.bucket, "Key": key}, ExpiresIn=expires_s)
 
+    def list(self, namespace: str) -> list[str]:
+        """Every artifact under the namespace's key prefix (ListObjectsV2, page by page)."""
+        address_for(namespace, "x", b"")  # checks the namespace
+        start = self.key(ArtifactAddress(namespace, "0" * 64, "x")).rsplit("/", 2)[0] + "/"
+        uris = []
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.settings.bucket,
+                                                                              Prefix=start):
+                for item in page.get("Contents", []):
+                    sha, _, name = item["Key"][len(start):].rpartition("/")[2].partition("-")
+                    if len(sha) == 64 and name:
+                        uris.append(ArtifactAddress(namespace, sha, name).uri)
+        except Exception as exc:
+            raise _wrap(exc, f"list {start}") from exc
+        return uris
+
     # ------------------------------------------------------------ helpers
 
     def _head(self, key: str) -> dict | None:

@@ -51,6 +51,14 @@ def table(app: faust.App, name: str, settings: ProcessSettings) -> faust.Table:
     """A bytes -> bytes table co-partitioned with the composition topics (its changelog has their count)."""
     options = {}
     if settings.store == "rocksdb":
-        options = {"driver": "rocksdict", "block_cache_size": settings.rocksdb_block_cache_mb * 1024 * 1024}
+        # RocksDB's memtables (faust's default: up to 3 x 64 MB per partition and table) hold every write
+        # until they flush, so a table of large values written often (the saga's states) grows the process
+        # by up to that much; small memtables bound it
+        options = {"driver": "rocksdict", "block_cache_size": settings.rocksdb_block_cache_mb * 1024 * 1024,
+                   "write_buffer_size": settings.rocksdb_write_buffer_mb * 1024 * 1024, "max_write_buffer_number": 2}
+    # a compacted changelog cleans only rolled segments: roll them at the setting (Kafka's default is 7 days
+    # or 1 GB), so a deleted key's tombstone compacts its history away within about that long
+    configs = {"segment.ms": int(settings.changelog_segment_s * 1000),
+               "delete.retention.ms": int(settings.changelog_tombstone_s * 1000)}
     return app.Table(name, partitions=settings.topics.partitions_of(STAGE_RESULTS), options=options,
-                     key_type=bytes, value_type=bytes)
+                     key_type=bytes, value_type=bytes, extra_topic_configs=configs)

@@ -16,6 +16,11 @@ TIMEOUTS = Counter("cadenza_stage_timeouts_total", "Stage attempts whose deadlin
 FAILURES = Counter("cadenza_stage_failures_total", "StageFailed results, by stage and error code", ["stage", "code"])
 COMPENSATIONS = Counter("cadenza_compensations_total", "Compensations requested / done", ["stage", "phase"])
 IN_FLIGHT = Gauge("cadenza_compositions_in_flight", "Compositions accepted and not yet terminal (this saga's partitions)")
+PURGED = Counter("cadenza_saga_purged_total", "Finished compositions whose saga state was deleted (retention)")
+EXPIRED_INPUTS = Counter("cadenza_saga_expired_inputs_total",
+                         "Start requests dropped as older than the saga's retention (a purged composition's)")
+PURGED_ATTEMPTS = Counter("cadenza_stage_attempts_forgotten_total",
+                          "Finished-attempt entries a stage worker deleted for purged compositions", ["stage"])
 TERMINAL = Counter("cadenza_compositions_terminal_total", "Compositions that reached a terminal state", ["outcome"])
 END_TO_END = Histogram(
     "cadenza_composition_duration_seconds", "Requested to completed, per composition",

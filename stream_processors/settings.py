@@ -17,6 +17,9 @@ class ProcessSettings(ServiceSettings):
 
     store: Literal["rocksdb", "memory"] = "rocksdb"
     rocksdb_block_cache_mb: int = Field(default=16, ge=1, le=4096)
+    rocksdb_write_buffer_mb: int = Field(default=4, ge=1, le=256)
+    """Each table partition's RocksDB memtable (two at most); their sum bounds what unflushed writes take in
+    memory: 2 x this x partitions x tables (CADENZA_ROCKSDB_WRITE_BUFFER_MB)."""
     commit_interval_s: float = Field(default=0.05, gt=0, le=10)
     """faust commits (and so makes output visible, under exactly-once) at this interval: each hop's latency."""
     metrics_port: int = Field(default=0, ge=0, le=65535)
@@ -28,6 +31,11 @@ class ProcessSettings(ServiceSettings):
     session_timeout_s: float = Field(default=15.0, ge=6, le=300)
     """How long the group waits for a silent member (a crashed process) before moving its partitions."""
     tick_interval_s: float = Field(default=0.5, gt=0, le=60)
+    changelog_segment_s: float = Field(default=3600.0, ge=1, le=7 * 86_400)
+    """Tables' changelog segments roll this often (set when faust creates the topic), so compaction, which
+    only cleans rolled segments, removes deleted keys within about this long (CADENZA_CHANGELOG_SEGMENT_S)."""
+    changelog_tombstone_s: float = Field(default=86_400.0, ge=1)
+    """How long a compacted changelog keeps a tombstone (a restoring reader must see it) before dropping it."""
     log_level: Literal["crit", "error", "warn", "info", "debug"] = "warn"
     providers: str = "music.registry:default_registry"
     """``module:function(EngineConfig)`` returning the ProviderRegistry: the workers run its providers,
@@ -99,6 +107,12 @@ class SagaSettings(ProcessSettings):
     starts when a worker starts it)."""
     backoff_base_s: float = Field(default=0.5, gt=0)
     backoff_max_s: float = Field(default=30.0, gt=0)
+    saga_retention_s: float = Field(default=30 * 86_400.0, gt=0)
+    """How long a finished composition's saga state (what a revision starts from) is kept after its last
+    run ended; then it is deleted (tombstoned on the table's changelog) and the stage workers forget
+    its finished attempts. A revision after that is refused (CADENZA_SAGA_RETENTION_S)."""
+    saga_purge_scan_s: float = Field(default=60.0, gt=0, le=86_400)
+    """How often the saga looks for compositions whose retention has passed (CADENZA_SAGA_PURGE_SCAN_S)."""
 
 
 class FeedbackSettings(ProcessSettings):

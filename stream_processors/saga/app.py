@@ -54,7 +54,8 @@ def build(settings: SagaSettings) -> faust.App:
     inputs = app.topic(topics.name(REQUESTS), topics.name(CONTROL), topics.name(STAGE_RESULTS), ticks_topic, **RAW)
     handler = SagaHandler(policy_from(settings), topics, table(app, "sagas", settings),
                           table(app, "saga-wakeups", settings),
-                          CircuitBreaker(settings.circuit_failures, settings.circuit_cooldown_s))
+                          CircuitBreaker(settings.circuit_failures, settings.circuit_cooldown_s),
+                          purges=table(app, "saga-purges", settings), keep_s=settings.saga_retention_s)
     inbox = Inbox(app, PROCESS, topics)
     ticker: list[KafkaPublisher] = []  # made on the first due tick
 
@@ -85,6 +86,17 @@ def build(settings: SagaSettings) -> faust.App:
         for key in due:
             trace = traces.get(key)
             ticker[0].publish_raw(ticks_topic, key, key=key, headers=[(TRACE_HEADER, trace.encode())] if trace else None)
+        if ticker:
+            ticker[0].poll()
+
+    @app.timer(interval=settings.saga_purge_scan_s)
+    async def due_purges() -> None:
+        """Tick every composition whose retention has passed; its tick (a transaction) purges it."""
+        due = handler.due_purges(time.time())
+        if due and not ticker:
+            ticker.append(KafkaPublisher(settings.bootstrap_servers, client_id=f"{PROCESS}-ticks"))
+        for key in due:
+            ticker[0].publish_raw(ticks_topic, key, key=key)
         if ticker:
             ticker[0].poll()
 

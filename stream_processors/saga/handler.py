@@ -4,13 +4,24 @@ It wraps the pure transition function (``composition.saga.transition``) with wha
 keeps: each composition's state in a table (JSON), the next wake-up per composition in a second
 table (so timers survive a restart), and which wake-ups were already ticked. The tables are any
 ``MutableMapping[bytes, bytes]``: faust's changelog-backed tables in the process, dicts in unit tests.
+
+Retention (``keep_s``): a finished composition gets its purge instant, its end plus ``keep_s``, in a
+third table (``purges``, scanned far less often than the wake-ups, which stay as small as the work in
+flight); the tick sent then deletes its state, wake-up and purge entry (tombstones on the tables'
+compacted changelogs, in the transaction that consumes the tick, so exactly-once holds) and sends
+CompositionPurged to the stage workers, which forget its finished attempts. A state waiting for its request (a cancel came first)
+is dropped ``keep_s`` after it was made. What may come afterwards cannot bring a purged composition
+back to life: a start request older than ``keep_s`` is dropped (a purged composition's request is
+always older: it ended ``keep_s`` ago), a revision is refused (no state), results and ticks of an
+unknown composition change nothing.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import MutableMapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from composition.circuit import CircuitBreaker
 from composition.errors import InvalidInput
@@ -19,10 +30,14 @@ from composition.events import (
     CompositionCancelled,
     CompositionCompleted,
     CompositionFailed,
+    CompositionPurged,
+    CompositionRequested,
     Envelope,
+    SetRequested,
     StageCompleted,
     StageFailed,
     StageRequested,
+    VoiceRequested,
 )
 from composition.policy import SagaPolicy
 from composition.saga import SagaInput, transition
@@ -30,6 +45,8 @@ from composition.saga_state import SagaState, Tick, next_wakeup
 from infra.topics import COMPENSATIONS, EVENTS, Topics
 from stream_processors import metrics as m
 from stream_processors.inbox import Outgoing
+
+log = logging.getLogger("cadenza.saga")
 
 TICK_RESEND_S = 5.0
 """A due wake-up whose tick has not been processed yet is ticked again after this long."""
@@ -47,8 +64,11 @@ class SagaHandler:
     """``breaker`` sees every attempt's outcome; the policy each transition gets skips open circuits."""
 
     def __init__(self, policy: SagaPolicy, topics: Topics, sagas: MutableMapping[bytes, bytes],
-                 wakeups: MutableMapping[bytes, bytes], breaker: CircuitBreaker | None = None) -> None:
+                 wakeups: MutableMapping[bytes, bytes], breaker: CircuitBreaker | None = None,
+                 purges: MutableMapping[bytes, bytes] | None = None, keep_s: float | None = None) -> None:
         self.policy = policy
+        self.purges = purges
+        self.keep_s = keep_s if purges is not None else None
         self.topics = topics
         self.sagas = sagas
         self.wakeups = wakeups
@@ -61,12 +81,20 @@ class SagaHandler:
         key = str(message.composition_id).encode()
         stored = self.sagas.get(key)
         state = SagaState.model_validate_json(stored) if stored else None
+        if isinstance(message, Tick) and self._expired(key, state, now):
+            return self._purge(key, state)
+        if state is None and self._too_old(message, now):
+            log.warning("dropped %s of %s: older than the retention of %.0f s (a purged composition's)",
+                        type(message).__name__, message.composition_id, self.keep_s)
+            m.EXPIRED_INPUTS.inc()
+            return []
         self._record_outcome(message, now)
         policy = self.policy.model_copy(update={"open_circuits": self.breaker.skipped(now)})
         new_state, outputs = transition(state, message, now, policy)
         if new_state is not None and new_state is not state:
             self.sagas[key] = new_state.model_dump_json().encode()
         self._index_wakeup(key, new_state)
+        self._index_purge(key, new_state, now)
         self._observe(message, state, new_state, outputs, key)
         return [Outgoing(self._route(output), output) for output in outputs]
 
@@ -103,6 +131,60 @@ class SagaHandler:
         elif current is not None:
             del self.wakeups[key]
         self._ticked.pop(key, None)
+
+    # ------------------------------------------------------------ retention
+
+    def due_purges(self, now_s: float) -> list[bytes]:
+        """Keys of compositions whose purge instant has passed (each is ticked; the tick purges it)."""
+        if self.purges is None:
+            return []
+        return [key for key, when in list(self.purges.items()) if float(when) <= now_s]
+
+    def _index_purge(self, key: bytes, state: SagaState | None, now: datetime) -> None:
+        """A finished composition is purged ``keep_s`` after its end, one waiting for its request ``keep_s``
+        after it was first stored; a running one has no purge instant."""
+        if self.purges is None or self.keep_s is None:
+            return
+        current = self.purges.get(key)
+        when = None
+        if state is not None and state.terminal and state.ended_at is not None:
+            when = str((state.ended_at + timedelta(seconds=self.keep_s)).timestamp()).encode()
+        elif state is not None and state.phase == "awaiting_request":
+            when = current or str((now + timedelta(seconds=self.keep_s)).timestamp()).encode()
+        if when is not None and when != current:
+            self.purges[key] = when
+        elif when is None and current is not None:
+            del self.purges[key]
+
+    def _expired(self, key: bytes, state: SagaState | None, now: datetime) -> bool:
+        """Whether this tick is the purge of a long-finished (or never requested) composition."""
+        if self.keep_s is None or self.purges is None or state is None:
+            return False
+        when = self.purges.get(key)
+        waiting = state.terminal or state.phase == "awaiting_request"
+        return waiting and when is not None and now.timestamp() >= float(when)
+
+    def _too_old(self, message: SagaInput, now: datetime) -> bool:
+        """A start request for a composition the saga does not know, older than the retention: it can only
+        belong to a composition already purged (or one that waited longer than any topic keeps it)."""
+        return (self.keep_s is not None and isinstance(message, CompositionRequested | VoiceRequested | SetRequested)
+                and message.occurred_at < now - timedelta(seconds=self.keep_s))
+
+    def _purge(self, key: bytes, state: SagaState) -> list[Outgoing]:
+        """Delete the composition's state and wake-up (tombstones in this transaction); tell the workers."""
+        del self.sagas[key]
+        for table in (self.wakeups, self.purges):
+            if table is not None and table.get(key) is not None:
+                del table[key]
+        self._ticked.pop(key, None)
+        self.in_flight.discard(key)
+        m.PURGED.inc()
+        attempts = {name.value: st.attempt for name, st in state.stages.items() if st.attempt > 0}
+        if not attempts:
+            return []
+        purged = CompositionPurged(event_id=uuid.uuid5(state.composition_id, "purged"),
+                                   composition_id=state.composition_id, tenant_id=state.tenant_id, attempts=attempts)
+        return [Outgoing(self.topics.name(COMPENSATIONS), purged)]
 
     def _route(self, output: Envelope) -> str:
         if isinstance(output, StageRequested):

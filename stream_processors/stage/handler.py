@@ -6,7 +6,8 @@ tests). When it starts, a StageStarted goes out at once (``started``, outside th
 saga's deadline for the attempt counts from then; the work is bounded by the request's ``run_s`` plus a
 grace, and a request that waited in the queue past the time it could still finish is not started. A
 table of finished (composition, stage, attempt) makes a redelivered request a no-op; artifacts are
-content-addressed, so even work repeated after a crash writes no second artifact.
+content-addressed, so even work repeated after a crash writes no second artifact. When the saga purges
+a long-finished composition (CompositionPurged, on the compensations topic), its entries are deleted.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Protocol
 from composition.errors import InvalidInput
 from composition.events import (
     CompensationRequested,
+    CompositionPurged,
     Envelope,
     Error,
     StageCompensated,
@@ -131,6 +133,9 @@ class StageHandler:
 
     async def on_compensation(self, request: Envelope) -> list[Outgoing]:
         """Delete what one of our stages stored and confirm; another worker's stage is not ours to answer."""
+        if isinstance(request, CompositionPurged):
+            self._forget(request)
+            return []
         if not isinstance(request, CompensationRequested):
             raise InvalidInput(f"{type(request).__name__} on the compensations topic", reason="unexpected_message")
         if request.stage not in self.stages:
@@ -140,3 +145,12 @@ class StageHandler:
         confirmed = StageCompensated(composition_id=request.composition_id, tenant_id=request.tenant_id,
                                      stage=request.stage, deleted_artifacts=deleted, revision=request.revision)
         return [Outgoing(self.results_topic, confirmed)]
+
+    def _forget(self, purged: CompositionPurged) -> None:
+        """Delete the finished-attempt entries of our stages of a purged composition (in this transaction)."""
+        for stage in self.stages:
+            for attempt in range(1, purged.attempts.get(stage.value, 0) + 1):
+                key = f"{purged.composition_id}:{stage.value}:{attempt}".encode()
+                if self.done.get(key) is not None:
+                    del self.done[key]
+                    m.PURGED_ATTEMPTS.labels(stage.value).inc()

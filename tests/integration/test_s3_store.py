@@ -169,3 +169,20 @@ def test_an_unreachable_server_is_a_store_error_not_a_missing_artifact(namespace
     store = S3ArtifactStore(S3Config(endpoint=f"http://127.0.0.1:{free_port()}"))
     with pytest.raises(ArtifactStoreError, match="head"):
         store.size(f"cas://{namespace}/{'c' * 64}/x.bin")
+
+
+@pytest.mark.parametrize("kind", ["s3", "local"])
+def test_list_names_every_artifact_of_a_namespace_and_only_its_own(kind: str, store: S3ArtifactStore,
+                                                                 namespace: str, tmp_path) -> None:
+    """What the retention sweeper sweeps from: the same listing on both stores."""
+    from storage.local import LocalArtifactStore
+
+    target = store if kind == "s3" else LocalArtifactStore(tmp_path)
+    a = target.put(namespace, "master.wav", b"accepted", "audio/wav")
+    b = target.put(namespace, "master.wav", b"superseded", "audio/wav")  # same name, other bytes
+    again = target.put(namespace, "master.wav", b"accepted", "audio/wav")  # same bytes: one object
+    target.put(f"{namespace}.r1", "master.wav", b"a revision's", "audio/wav")  # another namespace
+    assert again.uri == a.uri
+    assert sorted(target.list(namespace)) == sorted([a.uri, b.uri])
+    assert target.delete(b.uri) and target.list(namespace) == [a.uri]
+    assert target.list(f"nothing-{uuid.uuid4()}") == []

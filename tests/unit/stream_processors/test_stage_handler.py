@@ -141,3 +141,20 @@ def test_a_request_that_waited_past_the_time_it_could_finish_is_not_started():
     [out] = run(h.on_request(late, StageName.PLAN))
     assert isinstance(out.event, StageFailed) and out.event.error.code == "queue_timeout" and out.event.error.retryable
     assert runner.calls == [] and started == []
+
+
+def test_a_purged_composition_s_finished_attempts_are_forgotten_for_our_stages_only():
+    from composition.events import CompositionPurged
+
+    runner, done = MemoryRunner(), {}
+    h = handler(runner, done)
+    first = request(attempt=1)
+    run(h.on_request(first, StageName.PLAN))
+    run(h.on_request(first.model_copy(update={"attempt": 2}), StageName.PLAN))
+    other = f"{first.composition_id}:harmony:1".encode()  # another worker's stage, same table in a test
+    done[other] = b"1"
+    purged = CompositionPurged(composition_id=first.composition_id, tenant_id=TENANT,
+                               attempts={"plan": 3, "harmony": 1})
+    assert run(h.on_compensation(purged)) == []
+    assert done == {other: b"1"}
+    assert run(h.on_request(first, StageName.PLAN))  # (only a replay could ask again: it would run)
