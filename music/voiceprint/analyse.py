@@ -2,13 +2,14 @@
 
 Reads the recording from the artifact store (the API put it there), trims and checks it
 (:mod:`music.voiceprint.recording`), refuses two voices at once (:mod:`music.voiceprint.polyphony`)
-and measures the profile (:mod:`music.voiceprint.measure`). Stores nothing: the recording belongs
-to the voice (the API deletes it with the voice), so compensation has nothing of this stage's to undo.
+and measures the profile (:mod:`music.voiceprint.measure`). The stage takes the recording over: it
+is in the section, so compensating the run (a failed preview, a cancel) deletes it, and a recording
+the analysis refuses is deleted at once (a voice that cannot be made keeps nothing of the user's voice).
 """
 
 from __future__ import annotations
 
-from composition.artifacts import ArtifactStore
+from composition.artifacts import ArtifactNotFound, ArtifactStore
 from composition.models import StageName
 from composition.voices import VoiceAnalysisSection, VoiceContext
 from music.errors import StageError
@@ -40,7 +41,15 @@ class VoiceAnalyser(BaseProvider):
     def run(self, ctx: VoiceContext, store: ArtifactStore, namespace: str) -> VoiceAnalysisSection:
         if not isinstance(ctx, VoiceContext):
             raise StageError("missing_input", f"voice analysis needs a voice context, not {type(ctx).__name__}")
-        return analyse(prepare(store.get(ctx.request.recording.uri)))
-
-    def compensate(self, artifacts, store):
-        return []  # the recording is the voice's own, deleted with the voice, never by a failed run
+        recording = ctx.request.recording
+        try:
+            data = store.get(recording.uri)
+        except ArtifactNotFound:
+            raise StageError("recording_missing", "the recording is gone (the voice was deleted)") from None
+        try:
+            section = analyse(prepare(data))
+        except StageError as exc:
+            if not exc.retryable:
+                store.delete(recording.uri)
+            raise
+        return section.model_copy(update={"recording": recording})
