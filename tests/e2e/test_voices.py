@@ -1,0 +1,162 @@
+"""Voice profiles through the whole stack with the real engine: an upload becomes a ready profile
+with a preview, a song is sung with it, bad uploads are refused naming the problem (at the API, or
+by the analysis, which then keeps nothing of the recording), cancel, delete, and tenancy."""
+
+from __future__ import annotations
+
+import io
+import time
+import uuid
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from composition.artifacts import ArtifactNotFound
+from readmodel.voices import Voice
+from storage.local import LocalArtifactStore
+from tests.e2e.stack import REQUEST
+from tests.unit.music.voice_signals import RATE, two_voices, voice, wav
+
+pytestmark = pytest.mark.e2e
+PROVIDERS = "music.registry:default_registry"
+BASE = "/api/v2/voices"
+DONE = {"ready", "failed", "cancelled"}
+
+
+def upload(client, data: bytes, name: str = "my voice", consent: str = "true", filename: str = "me.wav"):
+    return client.post(BASE, files={"audio": (filename, data, "audio/wav")}, data={"name": name, "consent": consent})
+
+
+def wait_voice(client, voice_id: str, timeout: float = 180.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = client.get(f"{BASE}/{voice_id}").json()
+        if body["status"] in DONE:
+            return body
+        time.sleep(0.5)
+    raise AssertionError(f"voice {voice_id} did not finish: {body}")
+
+
+def recording_uri(stack, voice_id: str) -> str:
+    with stack.sessions() as session:
+        return session.get(Voice, uuid.UUID(voice_id)).recording["uri"]
+
+
+def stored(stack, uri: str) -> bool:
+    try:
+        LocalArtifactStore(stack.workdir / "artifacts").get(uri)
+        return True
+    except ArtifactNotFound:
+        return False
+
+
+@pytest.fixture(scope="module")
+def ready_voice(stack):
+    """One tenant's ready voice profile, made from a synthesised A3 singer."""
+    client = stack.tenant()
+    accepted = upload(client, wav(voice(220.0, 8.0)))
+    assert accepted.status_code == 202, accepted.text
+    voice_id = accepted.json()["id"]
+    assert accepted.headers["Location"] == f"{BASE}/{voice_id}"
+    body = wait_voice(client, voice_id)
+    assert body["status"] == "ready", (body, stack.logs())
+    yield client, voice_id, body
+    client.close()
+
+
+def test_an_upload_becomes_a_ready_profile_with_a_preview(ready_voice):
+    client, voice_id, body = ready_voice
+    profile = body["profile"]
+    assert profile["f0_median_hz"] == pytest.approx(277, rel=0.05) and len(profile["formants_hz"]) == 3
+    assert body["analysis"]["duration_s"] == pytest.approx(8.0, abs=0.3) and body["progress"] == 1.0
+    preview = client.get(body["links"]["preview"])
+    assert preview.status_code == 200 and preview.headers["content-type"] == "audio/wav"
+    audio, rate = sf.read(io.BytesIO(preview.content))
+    assert 5 < len(audio) / rate < 20 and np.abs(audio).max() > 0.1
+    listed = client.get(BASE).json()["items"]
+    assert [v["id"] for v in listed] == [voice_id] and listed[0]["name"] == "my voice"
+
+
+def test_another_tenant_gets_404_everywhere(stack, ready_voice):
+    _, voice_id, _ = ready_voice
+    with stack.tenant() as other:
+        for method, path in (("GET", f"{BASE}/{voice_id}"), ("GET", f"{BASE}/{voice_id}/preview"),
+                             ("DELETE", f"{BASE}/{voice_id}"), ("POST", f"{BASE}/{voice_id}/cancel")):
+            assert other.request(method, path).status_code == 404, (method, path)
+        assert other.get(BASE).json()["items"] == []
+        response = other.post("/api/v2/compositions", json={**REQUEST, "voice": voice_id})
+        assert response.status_code == 404 and response.json()["detail"] == "no such voice"
+    unknown = str(uuid.uuid4())
+    with stack.tenant() as client:
+        assert client.post("/api/v2/compositions", json={**REQUEST, "voice": unknown}).status_code == 404
+
+
+def test_a_song_sung_with_the_profile_keeps_its_audio_after_the_voice_is_deleted(stack, ready_voice):
+    client, voice_id, _ = ready_voice
+    cid = client.post("/api/v2/compositions", json={**REQUEST, "duration_s": 15, "voice": voice_id}).json()["id"]
+    end = stack.wait_terminal(client, cid, timeout=300)
+    assert end["type"] == "CompositionCompleted", end
+    song = client.get(f"/api/v2/compositions/{cid}").json()
+    assert song["request"]["voice"] == voice_id and song["request"]["voice_profile"]["range_low"] > 0
+    vocals = next(a for a in song["artifacts"] if a["name"] == "vocals.wav")
+    before = client.get(vocals["url"]).content
+    unknown = client.post(f"/api/v2/compositions/{cid}/revisions",
+                          json={"stage": "vocals", "changes": {"voice": str(uuid.uuid4())}})
+    assert unknown.status_code == 404 and unknown.json()["detail"] == "no such voice"
+    revision = client.post(f"/api/v2/compositions/{cid}/revisions", json={"stage": "vocals", "changes": {"voice": "tenor"}})
+    assert revision.status_code == 202, revision.text
+
+    uri = recording_uri(stack, voice_id)
+    assert client.delete(f"{BASE}/{voice_id}").status_code == 204
+    assert client.get(f"{BASE}/{voice_id}").status_code == 404
+    assert client.get(f"{BASE}/{voice_id}/preview").status_code == 404
+    assert not stored(stack, uri)
+    assert client.get(vocals["url"]).content == before  # the song keeps what it sang
+    again = client.post("/api/v2/compositions", json={**REQUEST, "voice": voice_id})
+    assert again.status_code == 404 and "voice" in again.json()["detail"]
+
+
+@pytest.mark.parametrize(("files", "data", "status", "field"), [
+    ({"audio": ("a.wav", wav(voice(220.0, 6.0)), "audio/wav")}, {"name": "x", "consent": "false"}, 422, "consent"),
+    (None, {"name": "x", "consent": "true"}, 422, "audio"),
+    ({"audio": ("a.wav", wav(voice(220.0, 6.0)), "audio/wav")}, {"consent": "true"}, 422, "name"),
+    ({"audio": ("a.wav", b"not audio, just text" * 50, "audio/wav")}, {"name": "x", "consent": "true"}, 422, "audio"),
+    ({"audio": ("a.wav", wav(voice(220.0, 2.0)), "audio/wav")}, {"name": "x", "consent": "true"}, 422, "audio"),
+    ({"audio": ("a.wav", b"\0" * (21 * 1024 * 1024), "audio/wav")}, {"name": "x", "consent": "true"}, 413, None),
+])
+def test_bad_uploads_get_a_problem_naming_it(stack, files, data, status, field):
+    with stack.tenant() as client:
+        response = client.post(BASE, files=files or {"other": ("x", b"x")}, data=data)
+        assert response.status_code == status, response.text
+        problem = response.json()
+        if field is not None:
+            assert field in str(problem.get("errors") or problem.get("field") or problem), problem
+        assert client.get(BASE).json()["items"] == []
+
+
+@pytest.mark.parametrize(("samples", "code"), [
+    (two_voices(8.0), "several_voices"),
+    (0.2 * np.random.default_rng(1).standard_normal(RATE * 8), "no_voiced_frames"),
+    (np.clip(8 * voice(220.0, 8.0), -1, 1), "clipped"),
+    (np.concatenate([voice(220.0, 6.0), np.zeros(RATE * 20)]), "mostly_silence"),
+])
+def test_a_failed_analysis_names_the_problem_and_keeps_nothing(stack, samples, code):
+    with stack.tenant() as client:
+        voice_id = upload(client, wav(samples)).json()["id"]
+        uri = recording_uri(stack, voice_id)
+        body = wait_voice(client, voice_id)
+        assert body["status"] == "failed" and body["error"]["code"] == code, body
+        assert body["profile"] is None and body["links"]["preview"] is None
+        assert not stored(stack, uri)
+
+
+def test_cancel_a_voice_run(stack):
+    with stack.tenant() as client:
+        voice_id = upload(client, wav(np.tile(voice(200.0, 10.0), 11))).json()["id"]  # 110 s: a long analysis
+        assert client.post(f"{BASE}/{voice_id}/cancel").status_code == 202
+        assert client.get(f"{BASE}/{voice_id}").json()["status"] in ("cancelling", "cancelled")
+        body = wait_voice(client, voice_id)
+        assert body["status"] == "cancelled" and body["profile"] is None
+        assert client.post(f"{BASE}/{voice_id}/cancel").status_code == 409
+        assert client.delete(f"{BASE}/{voice_id}").status_code == 204
