@@ -160,3 +160,75 @@ def test_cancel_a_voice_run(stack):
         assert body["status"] == "cancelled" and body["profile"] is None
         assert client.post(f"{BASE}/{voice_id}/cancel").status_code == 409
         assert client.delete(f"{BASE}/{voice_id}").status_code == 204
+
+
+def test_the_web_page_records_previews_and_sings_with_the_voice(stack, tmp_path):
+    """Headless Chromium records from a fake microphone playing a synthesised singer (MediaRecorder,
+    WAV made in the page), the profile becomes ready and its preview plays, the compose form sings
+    with it; a two-voice file upload fails naming the problem."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    from tenancy.keys import create_tenant
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    singer = tmp_path / "singer.wav"
+    singer.write_bytes(wav(np.concatenate([voice(220.0, 9.0), np.zeros(RATE * 3)])))  # the fake mic loops it
+    duet = tmp_path / "duet.wav"
+    duet.write_bytes(wav(two_voices(8.0)))
+    key = create_tenant(stack.sessions, f"web-{uuid.uuid4().hex[:8]}", rate_per_s=0, max_in_flight=0)
+    args = [*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={singer}"]
+    with playwright_api.sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM,
+                                                       headless=True, args=args)
+        context.grant_permissions(["microphone"])
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(stack.url + "/")
+        page.fill("#api-key", key)
+        page.dispatch_event("#api-key", "change")
+        page.click("#voice-record")
+        page.wait_for_timeout(9000)
+        page.click("#voice-record")
+        page.wait_for_function("document.getElementById('voice-recorded').textContent.startsWith('recorded')",
+                               timeout=10_000)
+        page.fill("#voice-name", "sung in the browser")
+        page.click("#voice-upload")
+        page.wait_for_function("document.getElementById('voice-error').textContent.includes('consent')", timeout=10_000)
+        page.check("#voice-consent")
+        page.click("#voice-upload")
+        page.wait_for_selector("#voice-list tr[data-status=ready]", timeout=120_000)
+        page.wait_for_selector("#voice-list tr[data-status=ready] .voice-preview audio", timeout=20_000)
+        duration = page.evaluate("""() => new Promise((resolve, reject) => {
+            const audio = document.querySelector('#voice-list .voice-preview audio');
+            if (audio.readyState >= 1) return resolve(audio.duration);
+            audio.addEventListener('loadedmetadata', () => resolve(audio.duration));
+            audio.addEventListener('error', () => reject(new Error('preview error')));
+        })""")
+        assert 5 < duration < 20
+        voice_id = page.get_attribute("#voice-list tr[data-status=ready]", "data-id")
+        assert "Hz median" in page.text_content("#voice-list tr[data-status=ready] .voice-detail")
+        page.click("#voice-list tr[data-status=ready] .voice-use")
+        assert page.input_value("#voice") == voice_id
+        page.fill("#duration", "15")
+        page.click("#submit")
+        page.wait_for_function("document.getElementById('overall-label').textContent === '100%'", timeout=300_000)
+
+        page.set_input_files("#voice-file", str(duet))
+        page.fill("#voice-name", "two of us")
+        page.click("#voice-upload")
+        page.wait_for_selector("#voice-list tr[data-status=failed]", timeout=120_000)
+        page.wait_for_function("document.querySelector('#voice-list tr[data-status=failed] .voice-detail')"
+                               ".textContent.startsWith('several_voices')", timeout=10_000)
+        assert not errors, errors
+        context.close()
+    with httpx_client(stack, key) as client:
+        cid = client.get("/api/v2/compositions").json()["items"][0]["id"]
+        song = client.get(f"/api/v2/compositions/{cid}").json()
+        assert song["status"] == "completed" and song["request"]["voice"] == voice_id
+
+
+def httpx_client(stack, key: str):
+    import httpx
+
+    return httpx.Client(base_url=stack.url, headers={"X-API-Key": key}, timeout=10)
