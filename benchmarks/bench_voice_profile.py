@@ -7,7 +7,7 @@ stock voice? And is it still understood and in tune?
 References (no human recordings ship with the project, so "a user's voice" is a voice none of the
 singers starts from): flite's ``awb`` (Scottish English male) and ``kal`` (US English male, diphone)
 reading a paragraph, and two WORLD-synthesised singers with known pitch and formants (A3 with
-raised formants; a low breathy voice near 110 Hz). Each is analysed into a profile
+raised formants; a low breathy voice, 110 Hz base, 138 Hz median). Each is analysed into a profile
 (``music.voiceprint``), then one song (generated lyrics, pop, 30 s, seed 1) is sung by the chosen
 singer twice: with the profile, and with the stock voice nearest to it (``nearest_stock_voice``).
 

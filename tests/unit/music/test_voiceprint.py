@@ -100,3 +100,25 @@ def test_the_melody_lies_in_the_profile_range(a3_voice):
     ctx: CompositionContext = preview_context("5f0c7d4e-0000-4000-8000-000000000000", narrow)
     pitches = [n.pitch for n in sung_notes(ctx)]
     assert pitches and 50 <= min(pitches) and max(pitches) <= 62
+
+
+def test_the_analysis_stage_takes_the_recording_over_and_deletes_a_refused_one(tmp_path):
+    from composition.artifacts import ArtifactNotFound
+    from composition.models import artifacts_in
+    from composition.voices import VoiceContext, VoiceRequest
+    from music.voiceprint.analyse import VoiceAnalyser
+    from storage.local import LocalArtifactStore
+
+    store = LocalArtifactStore(tmp_path)
+    good = store.put("v1", "recording.wav", wav(voice(220.0, 6.0)), "audio/wav")
+    section = VoiceAnalyser().run(VoiceContext(request=VoiceRequest(name="me", recording=good, consent=True)),
+                                  store, "v1")
+    assert good in artifacts_in(section)  # a compensated run deletes it with the stage's artifacts
+    assert VoiceAnalyser().compensate(artifacts_in(section), store) == [good.uri]
+    bad = store.put("v2", "recording.wav", wav(two_voices(8.0)), "audio/wav")
+    with pytest.raises(StageError, match="several_voices"):
+        VoiceAnalyser().run(VoiceContext(request=VoiceRequest(name="us", recording=bad, consent=True)), store, "v2")
+    with pytest.raises(ArtifactNotFound):
+        store.get(bad.uri)
+    with pytest.raises(StageError, match="recording_missing"):
+        VoiceAnalyser().run(VoiceContext(request=VoiceRequest(name="us", recording=bad, consent=True)), store, "v2")
