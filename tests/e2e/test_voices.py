@@ -19,7 +19,7 @@ from tests.e2e.stack import REQUEST
 from tests.unit.music.voice_signals import RATE, two_voices, voice, wav
 
 pytestmark = pytest.mark.e2e
-PROVIDERS = "music.registry:default_registry"
+PROVIDERS = "tests.e2e.voice_providers:registry"  # the real engine; a preview fails for one name
 BASE = "/api/v2/voices"
 DONE = {"ready", "failed", "cancelled"}
 
@@ -149,6 +149,19 @@ def test_a_failed_analysis_names_the_problem_and_keeps_nothing(stack, samples, c
         assert body["status"] == "failed" and body["error"]["code"] == code, body
         assert body["profile"] is None and body["links"]["preview"] is None
         assert not stored(stack, uri)
+
+
+def test_a_failed_preview_compensates_the_preview_and_the_recording(stack):
+    from tests.e2e.voice_providers import FAILING_NAME
+
+    with stack.tenant() as client:
+        voice_id = upload(client, wav(voice(220.0, 6.0)), name=FAILING_NAME).json()["id"]
+        uri = recording_uri(stack, voice_id)
+        body = wait_voice(client, voice_id)
+        assert body["status"] == "failed" and body["error"]["code"] == "scripted_fatal", body
+        assert body["error"]["stage"] == "voice_preview" and body["profile"] is None
+        assert not stored(stack, uri)  # the analysis was compensated: it had taken the recording over
+        assert not list((stack.workdir / "artifacts").glob(f"{voice_id}/**/*.*"))  # nothing of the voice is left
 
 
 def test_cancel_a_voice_run(stack):
