@@ -245,3 +245,35 @@ def httpx_client(stack, key: str):
     import httpx
 
     return httpx.Client(base_url=stack.url, headers={"X-API-Key": key}, timeout=10)
+
+
+def test_the_cli_adds_lists_and_deletes_a_voice(stack, tmp_path):
+    import subprocess
+    import sys
+
+    from tenancy.keys import create_tenant
+
+    key = create_tenant(stack.sessions, f"cli-{uuid.uuid4().hex[:8]}", rate_per_s=0, max_in_flight=0)
+    recording = tmp_path / "me.flac"
+    sf.write(recording, voice(220.0, 6.0).astype(np.float32), RATE, format="FLAC")
+    env = stack.env(CADENZA_API_URL=stack.url, CADENZA_API_KEY=key)
+
+    def cadenza(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "cadenza_cli.main", "voices", *args], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300)
+
+    refused = cadenza("add", str(recording), "--name", "mine")
+    assert refused.returncode == 2 and "--consent" in refused.stderr
+    added = cadenza("add", str(recording), "--name", "mine", "--consent", "--out", str(tmp_path / "out"))
+    assert added.returncode == 0, added.stderr
+    voice_id = added.stdout.strip()
+    assert "ready: median" in added.stderr and (tmp_path / "out" / "voices" / voice_id / "preview.wav").stat().st_size
+    listed = cadenza("list")
+    assert listed.stdout.split() == [voice_id, "ready", "mine"]
+    assert cadenza("delete", voice_id).returncode == 0
+    gone = cadenza("delete", voice_id)
+    assert gone.returncode == 1 and "404" in gone.stderr
+    bad = tmp_path / "short.wav"
+    bad.write_bytes(wav(voice(220.0, 2.0)))
+    short = cadenza("add", str(bad), "--name", "short", "--consent")
+    assert short.returncode == 1 and "5 s" in short.stderr, short.stderr
