@@ -95,7 +95,7 @@ async def add_voice(request: Request, response: Response, tenant: WriterDep, set
     data = await audio.read(settings.voice_max_bytes + 1)
     if len(data) > settings.voice_max_bytes:
         raise Problem(413, f"the recording is larger than {settings.voice_max_bytes} bytes", kind="too-large")
-    accepted = _voices(request).add(tenant, name=name, consent=consent, data=data, filename=audio.filename,
+    accepted = _voices(request).add(tenant, name=name, consent=consent, data=data,
                                     traceparent=request.headers.get("traceparent"))
     response.headers["Location"] = f"{PREFIX}/{accepted.id}"
     return VoiceAcceptedPublic(id=accepted.id, status=accepted.status, links=VoiceLinks(self=f"{PREFIX}/{accepted.id}"))

@@ -31,6 +31,7 @@ from readmodel.voices import Voice, voice_of
 from tenancy.keys import TenantInfo
 
 MEDIA_TYPES = {"wav": "audio/wav", "flac": "audio/flac", "mp3": "audio/mpeg", "ogg": "audio/ogg"}
+"""Media types of the formats named in the recording's artifact (others are stored as octet-stream)."""
 
 
 class UploadRefused(InvalidInput):
@@ -46,24 +47,13 @@ class VoiceAccepted:
     status: str
 
 
-def _extension(filename: str | None, data: bytes) -> str:
-    """The recording's format for its artifact name, from its magic bytes (the file name can lie)."""
-    if data[:4] == b"RIFF":
-        return "wav"
-    if data[:4] == b"fLaC":
-        return "flac"
-    if data[:4] == b"OggS":
-        return "ogg"
-    return "mp3"
-
-
 class Voices:
     """The voice writes of one API process."""
 
     def __init__(self, sessions: sessionmaker[Session], topics: Topics, store: ArtifactStore) -> None:
         self.sessions, self.topics, self.store = sessions, topics, store
 
-    def add(self, tenant: TenantInfo, *, name: str, consent: bool, data: bytes, filename: str | None = None,
+    def add(self, tenant: TenantInfo, *, name: str, consent: bool, data: bytes,
             traceparent: str | None = None) -> VoiceAccepted:
         """Check, store and accept an upload (202); InvalidInput naming the field for bad input."""
         if not consent:
@@ -73,12 +63,13 @@ class Voices:
         if not 1 <= len(name) <= 80:
             raise InvalidInput("name must be 1 to 80 characters", field="name")
         try:
-            check_upload(data)
+            upload = check_upload(data)
         except StageError as exc:
             raise UploadRefused(exc.message, exc.code) from None
         voice_id = uuid.uuid4()
-        ext = _extension(filename, data)
-        recording = self.store.put(str(voice_id), f"recording.{ext}", data, MEDIA_TYPES[ext])
+        ext = upload.format.lower()  # from the header: the file name can lie
+        recording = self.store.put(str(voice_id), f"recording.{ext}", data,
+                                   MEDIA_TYPES.get(ext, "application/octet-stream"))
         request = VoiceRequest(name=name, recording=recording, consent=True)
         try:
             with self.sessions() as session, session.begin():

@@ -61,21 +61,29 @@ def decode(data: bytes) -> tuple[np.ndarray, int]:
     return samples, rate
 
 
-def check_upload(data: bytes) -> float:
-    """What can be refused from the upload's header alone: not audio, or far too short or long.
-    Returns its duration in seconds."""
+@dataclass(frozen=True)
+class Upload:
+    """What an upload's header says: its container format (WAV, FLAC, MP3, OGG ...) and length."""
+
+    format: str
+    duration_s: float
+
+
+def check_upload(data: bytes) -> Upload:
+    """What can be refused from the upload's header alone: not audio, or far too short or long."""
     try:
         info = sf.info(io.BytesIO(data))
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
         raise StageError("not_audio", f"the upload is not audio this service reads (WAV, FLAC, MP3): {exc}") from exc
     duration = float(info.frames) / info.samplerate if info.samplerate else 0.0
+    upload = Upload(format=str(info.format), duration_s=duration)
     if duration <= 0:  # some MP3 headers carry no frame count: the analysis decides then
-        return duration
+        return upload
     if duration < MIN_S:
         raise StageError("too_short", f"the recording lasts {duration:.1f} s; at least {MIN_S:g} s of voice is needed")
     if duration > MAX_UPLOAD_S:
         raise StageError("too_long", f"the recording lasts {duration:.0f} s; at most {MAX_UPLOAD_S:g} s is accepted")
-    return duration
+    return upload
 
 
 def frame_levels_db(x: np.ndarray, rate: int, frame_s: float = FRAME_S) -> np.ndarray:

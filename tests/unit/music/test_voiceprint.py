@@ -66,7 +66,9 @@ def test_too_long_after_trimming():
 
 
 def test_the_upload_check_reads_the_header_only():
-    assert check_upload(wav(voice(220.0, 6.0))) == pytest.approx(6.0, abs=0.01)
+    upload = check_upload(wav(voice(220.0, 6.0)))
+    assert upload.duration_s == pytest.approx(6.0, abs=0.01) and upload.format == "WAV"
+    assert check_upload(flac(voice(220.0, 6.0))).format == "FLAC"
     for data, code in ((b"RIFF nonsense", "not_audio"), (wav(voice(220.0, 2.0)), "too_short"),
                        (wav(np.zeros(RATE * 301)), "too_long")):
         with pytest.raises(StageError) as caught:
