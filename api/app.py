@@ -18,6 +18,7 @@ from api import (
     routes_events,
     routes_health,
     routes_revisions,
+    routes_voices,
 )
 from api.middleware import BodyLimit, Metrics
 from api.ratelimit import RateLimiter
@@ -28,6 +29,7 @@ from schemas import wire
 from service.admission import Admission
 from service.commands import Commands
 from service.revisions import Revisions
+from service.voices import Voices
 from storage import open_store
 from tenancy.keys import KeyVerifier
 
@@ -80,10 +82,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.keys = KeyVerifier(app.state.sessions, settings.key_cache_s)
     app.state.limiter = RateLimiter(engine)
     app.state.store = open_store(settings.store_config)
+    app.state.voices = Voices(app.state.sessions, settings.topics, app.state.store)
     app.state.kafka_admin = LazyAdmin(settings.bootstrap_servers)
     problems.install(app)
     for module in (routes_compositions, routes_events, routes_artifacts, routes_revisions, routes_health,
-                   routes_analytics):
+                   routes_analytics, routes_voices):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
@@ -91,6 +94,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html")
 
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes,
+                       uploads={routes_voices.PREFIX: settings.voice_max_bytes + 64 * 1024})
     app.add_middleware(Metrics)
     return app

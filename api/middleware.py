@@ -24,18 +24,20 @@ class BodyTooLarge(StarletteHTTPException):
 
 
 class BodyLimit:
-    """Refuse bodies over ``limit`` bytes with 413, by Content-Length or while streaming."""
+    """Refuse bodies over ``limit`` bytes with 413, by Content-Length or while streaming; ``uploads``
+    gives larger limits to the exact paths that take files (POST /api/v2/voices)."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: ASGIApp, limit: int, uploads: dict[str, int] | None = None) -> None:
+        self.app, self.default, self.uploads = app, limit, uploads or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        problem = Problem(413, f"the request body is larger than {self.limit} bytes", kind="too-large")
+        limit = self.uploads.get(scope.get("path", ""), self.default)
+        problem = Problem(413, f"the request body is larger than {limit} bytes", kind="too-large")
         for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+            if name == b"content-length" and value.isdigit() and int(value) > limit:
                 await problem.response(scope.get("path"))(scope, receive, send)
                 return
         seen = 0
@@ -46,8 +48,8 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise BodyTooLarge(self.limit)
+                if seen > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         async def watching_send(message: Message) -> None:

@@ -30,6 +30,8 @@ GenreName = Literal[GENRES]  # type: ignore[valid-type]
 StageNameIn = Literal[tuple(s.value for s in StageName)]  # type: ignore[valid-type]
 MoodLabel = Literal[tuple(MOOD_LABELS)]  # type: ignore[valid-type]
 VoiceName = Literal[VOICES]  # type: ignore[valid-type]
+ProfileId = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$",
+                                 description="the id of one of your ready voice profiles (/api/v2/voices)")]
 Status = Literal["accepted", "running", "cancelling", "completed", "failed", "cancelled"]
 
 
@@ -59,14 +61,15 @@ class _CompositionBody(Strict):
 _API_TYPES: dict[str, tuple[Any, Any]] = {
     "mood": (MoodLabel | MoodIn, ...),
     "genres": (list[GenreWeightIn], Field(min_length=1, max_length=MAX_GENRES)),
-    "voice": (VoiceName, "alto"),
+    "voice": (VoiceName | ProfileId, "alto"),
     "meter": (Literal[tuple(METERS)] | None, None),  # type: ignore[valid-type]
 }
 """Where the API body differs from the domain request: names it can list in its OpenAPI document."""
 
 CompositionCreate = create_model(
     "CompositionCreate", __base__=_CompositionBody, __module__=__name__,
-    **{name: _API_TYPES.get(name, (info.annotation, copy(info))) for name, info in CompositionRequest.model_fields.items()},
+    **{name: _API_TYPES.get(name, (info.annotation, copy(info))) for name, info in CompositionRequest.model_fields.items()
+       if name != "voice_profile"},  # the API fills it in from the named voice profile
 )
 """The body of POST /compositions: the domain's request field for field (the same constraints), with
 API-facing types where the OpenAPI document should list the choices."""

@@ -24,9 +24,10 @@ from api.resources import (
     Status,
 )
 from composition.errors import InvalidInput, NotFound
-from composition.models import CompositionRequest, Mood
+from composition.models import CompositionRequest, Mood, VoiceProfile
 from readmodel import queries as readmodel
 from service import queries
+from service.voices import ready_profile
 
 PREFIX = "/api/v2/compositions"
 router = APIRouter(prefix=PREFIX, tags=["compositions"])
@@ -40,9 +41,10 @@ def links(composition_id: uuid.UUID) -> Links:
                  revisions=f"{PREFIX}/{composition_id}/revisions")
 
 
-def to_domain(body: CompositionCreate) -> CompositionRequest:
-    """The API body as the domain's request; the domain's rules answer 422 naming the field."""
-    data = body.model_dump()
+def to_domain(body: CompositionCreate, voice_profile: VoiceProfile | None = None) -> CompositionRequest:
+    """The API body as the domain's request (with the measured profile its ``voice`` names, if one);
+    the domain's rules answer 422 naming the field."""
+    data = {**body.model_dump(), "voice_profile": voice_profile}
     try:
         data["mood"] = Mood.from_label(body.mood) if isinstance(body.mood, str) else Mood(**data["mood"])
         return CompositionRequest(**data)
@@ -53,13 +55,14 @@ def to_domain(body: CompositionCreate) -> CompositionRequest:
 @router.post("", status_code=202, response_model=CompositionAccepted, responses=PROBLEMS,
              summary="Submit a composition request")
 def submit(body: CompositionCreate, request: Request, response: Response, tenant: WriterDep,
-           commands: CommandsDep,
+           commands: CommandsDep, session: SessionDep,
            idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None) -> CompositionAccepted:
     """Accept the request (202) and queue it for the pipeline; ``Location`` names the composition.
 
     The same ``Idempotency-Key`` from the same tenant returns the same composition.
     """
-    result = commands.submit(tenant, to_domain(body), idempotency_key=idempotency_key,
+    profile = ready_profile(session, tenant.id, body.voice)  # another tenant's voice: 404, as everywhere
+    result = commands.submit(tenant, to_domain(body, profile), idempotency_key=idempotency_key,
                              traceparent=request.headers.get("traceparent"))
     response.headers["Location"] = f"{PREFIX}/{result.id}"
     if result.replayed:

@@ -15,6 +15,9 @@ class ApiSettings(ServiceSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
     """Larger request bodies are refused with 413 (a request with 5,000 characters of lyrics fits)."""
+    voice_max_bytes: int = Field(default=20 * 1024 * 1024, ge=64 * 1024, le=256 * 1024 * 1024)
+    """The largest voice recording POST /api/v2/voices takes (CADENZA_API_VOICE_MAX_BYTES; 120 s of 48 kHz
+    16-bit stereo WAV is 23 MB, FLAC about half)."""
     sse_poll_s: float = Field(default=0.25, gt=0, le=10)
     """How often an open event stream looks for new events in the read model."""
     sse_heartbeat_s: float = Field(default=15.0, gt=0, le=300)

@@ -11,6 +11,7 @@ import typer
 
 from cadenza_cli import api_client
 from cadenza_cli.request_options import api_body, build_request
+from composition.models import is_profile_id
 
 
 def compose(
@@ -20,7 +21,8 @@ def compose(
     theme: str = typer.Option("a summer road trip", help="what the song is about"),
     duration: float = typer.Option(60.0, help="seconds, 15-600"),
     lyrics_file: Path | None = typer.Option(None, exists=True, dir_okay=False, help="sing these lyrics"),
-    voice: str = typer.Option("alto", help="the singing voice"),
+    voice: str = typer.Option("alto", help="the singing voice: a stock voice, or your voice profile's id "
+                                            "(cadenza voices add)"),
     instrumental: bool = typer.Option(False, help="no lyrics, no vocals"),
     seed: int | None = typer.Option(None, help="same seed and request, same song"),
     out: Path = typer.Option(Path("out"), help="files go to OUT/<composition id>/ (offline: into OUT itself)"),
@@ -34,9 +36,12 @@ def compose(
     meter: str | None = typer.Option(None, help="3/4 or 4/4"),
 ) -> None:
     """Compose a song: through the API by default (submit, follow progress, download), or --offline."""
+    profile_id = voice if is_profile_id(voice) else None  # the API adds the measured profile it names
     request = build_request(mood=mood, genres=genre, theme=theme, duration=duration, lyrics_file=lyrics_file,
-                            voice=voice, instrumental=instrumental, seed=seed, title=title, hook=hook, bpm=bpm,
+                            voice="alto" if profile_id else voice, instrumental=instrumental, seed=seed, title=title, hook=hook, bpm=bpm,
                             key=key, meter=meter)
+    if offline and profile_id:
+        raise typer.BadParameter("a voice profile sings through the API, not --offline", param_hint="--voice")
     if offline:
         from cadenza_cli.offline import compose_here
 
@@ -47,7 +52,7 @@ def compose(
         raise typer.Exit(2)
     try:
         with api_client.client(url, api_key) as http:
-            composition_id = api_client.submit(http, api_body(request))
+            composition_id = api_client.submit(http, {**api_body(request), "voice": profile_id or request.voice})
             typer.echo(f"accepted {composition_id}", err=True)
             kind, data = api_client.follow(http, composition_id)
             if kind != "CompositionCompleted":

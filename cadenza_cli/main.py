@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from cadenza_cli import dlq, infra, run, tenants, worker
+from cadenza_cli import dlq, infra, run, tenants, voices, worker
 from cadenza_cli.compose import compose
 from cadenza_cli.demo import demo
 from cadenza_cli.revise import revise
@@ -19,6 +19,7 @@ app.add_typer(tenants.app, name="tenants")
 app.add_typer(run.app, name="run")
 app.add_typer(worker.app, name="worker")
 app.add_typer(dlq.app, name="dlq")
+app.add_typer(voices.app, name="voices")
 app.command(name="up")(up)
 app.command(name="demo")(demo)
 app.command(name="compose")(compose)

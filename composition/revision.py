@@ -14,12 +14,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from composition.errors import InvalidInput
-from composition.models import CompositionRequest, Mood, StageName
+from composition.models import CompositionRequest, Mood, StageName, VoiceProfile
 from composition.pipeline import REVISE
 
 
-def revised_request(request: CompositionRequest, stage: str, changes: dict[str, Any]) -> tuple[CompositionRequest, list[str]]:
+def revised_request(request: CompositionRequest, stage: str, changes: dict[str, Any],
+                    voice_profile: VoiceProfile | None = None) -> tuple[CompositionRequest, list[str]]:
     """``request`` with ``changes`` applied for a revision from ``stage``; returns it and the changed names.
+    A changed ``voice`` that names a voice profile comes with its measured ``voice_profile``.
 
     InvalidInput naming the field (``stage``, ``changes``, ``changes.<name>``) for a stage that does not
     exist, a change the stage does not take, a change that changes nothing, or an invalid value.
@@ -48,6 +50,9 @@ def revised_request(request: CompositionRequest, stage: str, changes: dict[str, 
                 data["mood"] = Mood.from_label(value).model_dump()
             except ValueError as exc:
                 raise InvalidInput(str(exc), field="changes.mood") from None
+        elif name == "voice":
+            data["voice"] = value
+            data["voice_profile"] = voice_profile.model_dump() if voice_profile is not None else None
         elif name == "lyrics" and value is not None and data.get("instrumental"):
             raise InvalidInput("an instrumental composition has no lyrics to change", field="changes.lyrics")
         else:

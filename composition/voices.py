@@ -36,6 +36,7 @@ class VoiceAnalysisSection(Frozen):
     profile: VoiceProfile
     duration_s: float = Field(ge=0)  # the recording's length after trimming silence
     voiced_share: float = Field(ge=0, le=1)  # frames with a pitch, of the trimmed recording
+    recording: Artifact | None = None  # what it was measured from: a compensated run deletes it
 
 
 class VoicePreviewSection(Frozen):

@@ -17,6 +17,7 @@ from composition.models import (
     Note,
     PlanSection,
     StageName,
+    VoiceProfile,
 )
 from music.errors import StageError
 from music.harmony import chord_at
@@ -74,10 +75,12 @@ def _layout(stresses: list[int], slots: int, spacing: float) -> list[tuple[float
     return layout
 
 
-def make_melody(plan: PlanSection, harmony: HarmonySection, lyrics: LyricsSection | None) -> MelodySection:
-    """The song's vocal line (``lyrics`` given) or instrumental lead line (``lyrics`` None)."""
+def make_melody(plan: PlanSection, harmony: HarmonySection, lyrics: LyricsSection | None,
+                profile: VoiceProfile | None = None) -> MelodySection:
+    """The song's vocal line (``lyrics`` given) or instrumental lead line (``lyrics`` None); a user's
+    voice ``profile`` (when ``plan.voice`` names one) sets the range."""
     rng = stage_rng(plan.seed, "melody")
-    low, high = voice_range(plan.voice if lyrics is not None else None)
+    low, high = voice_range(plan.voice if lyrics is not None else None, profile)
     scale = scale_pcs(plan.key, plan.mode)
     spacing = strong_beat_spacing(plan.beats_per_bar)
     starts = section_starts(plan)
@@ -142,4 +145,4 @@ class RulesMelodist(BaseProvider):
     def run(self, ctx: CompositionContext, store: ArtifactStore, namespace: str) -> MelodySection:
         (harmony,) = require(ctx, "harmony")
         lyrics = None if ctx.request.instrumental else require(ctx, "lyrics")[0]
-        return make_melody(song_plan(ctx, self.stage), harmony, lyrics)
+        return make_melody(song_plan(ctx, self.stage), harmony, lyrics, ctx.request.voice_profile)

@@ -59,7 +59,7 @@ def supports(provider: StageProvider, request: CompositionRequest | None) -> boo
 
 def default_registry(config: EngineConfig | None = None) -> ProviderRegistry:
     """Every built-in provider this machine can run, preferred first within each stage."""
-    from music import vocals
+    from music import vocals, voiceprint
     from music.arrangement import MidiArranger
     from music.harmony import RulesHarmonizer
     from music.lyrics import BankLyricist
@@ -72,7 +72,7 @@ def default_registry(config: EngineConfig | None = None) -> ProviderRegistry:
     registry = ProviderRegistry()
     for provider in (RulesPlanner(), RulesHarmonizer(), BankLyricist(), RulesMelodist(), MidiArranger(),
                      *vocals.providers(), FluidSynthRenderer(config.soundfont),
-                     PedalboardMaster(config.measure_intelligibility, config.recogniser)):
+                     PedalboardMaster(config.measure_intelligibility, config.recogniser), *voiceprint.providers()):
         registry.register(provider)
     registry.unavailable.update(vocals.unavailable())
     return registry

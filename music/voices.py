@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from composition.models import VOICES
+from composition.models import VOICES, VoiceProfile
 
 VOICE_RANGES: dict[str, tuple[int, int]] = {
     "soprano": (60, 79),  # C4..G5
@@ -25,8 +25,11 @@ def octave_shift(written: tuple[int, int], voice: tuple[int, int]) -> int:
     return 12 * round(((voice[0] + voice[1]) - (written[0] + written[1])) / 24)
 
 
-def voice_range(voice: str | None) -> tuple[int, int]:
-    """The (low, high) MIDI range for a voice; the instrumental lead's range for ``None``."""
+def voice_range(voice: str | None, profile: VoiceProfile | None = None) -> tuple[int, int]:
+    """The (low, high) MIDI range for a voice (a user's voice profile: its measured comfortable range);
+    the instrumental lead's range for ``None``."""
     if voice is None:
         return LEAD_RANGE
+    if profile is not None:
+        return profile.range_low, profile.range_high
     return VOICE_RANGES[voice]

@@ -35,6 +35,7 @@ from service import queries
 from service.admission import Admission, Backlogged
 from service.commands import IdempotencyKeyReused
 from service.models import RevisionSubmission, Submission
+from service.voices import ready_profile
 from tenancy.keys import TenantInfo
 
 
@@ -102,7 +103,9 @@ class Revisions:
                 if latest is not None and self._status(session, composition_id, latest) not in TERMINAL:
                     raise Conflict(f"revision {latest} of this composition is still running", kind="revision-in-flight")
                 base = CompositionRequest.model_validate(composition.request or submission.request)
-                request, changed = revised_request(base, stage, changes)
+                profile = ready_profile(session, tenant.id, changes["voice"], field="changes.voice") \
+                    if isinstance(changes.get("voice"), str) else None
+                request, changed = revised_request(base, stage, changes, voice_profile=profile)
                 number = (latest or 0) + 1
                 session.execute(insert(RevisionSubmission).values(
                     composition_id=composition_id, number=number, tenant_id=tenant.id, stage=stage, changes=changes,

@@ -11,9 +11,9 @@ from composition.models import CompositionContext, StageName, VocalsSection
 from music.audio import SAMPLE_RATE, wav_bytes
 from music.errors import StageError
 from music.stage import BaseProvider, song_plan
+from music.vocals.profile_voice import singer_voice
 from music.vocals.backing import backing_kind, backing_notes, backing_style
 from music.vocals.style import (
-    VOICE_PROFILES,
     SungNote,
     VocalStyle,
     VoiceProfile,
@@ -45,9 +45,7 @@ class VocalsProvider(BaseProvider):
         if not notes:
             raise StageError("no_sung_notes", "the melody carries no syllables to sing")
         plan = song_plan(ctx, self.stage)  # the request's voice and genres: a revision may change them
-        voice = VOICE_PROFILES.get(plan.voice)
-        if voice is None:
-            raise StageError("unknown_voice", f"no voice profile {plan.voice!r}; known: {', '.join(VOICE_PROFILES)}")
+        voice = singer_voice(plan.voice, ctx.request.voice_profile)  # a stock voice or the user's own
         style = vocal_style(plan.genres, voice)
         audio = self.sing(notes, voice, style, vocal_duration_s(ctx), plan.seed)
         artifact = store.put(namespace, "vocals.wav", wav_bytes(audio, self.sample_rate), "audio/wav")

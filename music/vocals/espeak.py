@@ -137,7 +137,7 @@ def vowel_span(analysis: world.Analysis) -> tuple[int, int]:
 def spoken_syllable(utterance: str, voice: VoiceProfile) -> world.Syllable:
     """``utterance`` spoken by the voice's espeak-ng speaker, analysed and timbre-shaped; cached
     (about 0.3 MB each), since songs repeat their syllables and a worker sings many songs."""
-    speaker = ESPEAK_VOICES[voice.name]
+    speaker = ESPEAK_VOICES[voice.base]
     analysis = analyse_syllable(*speak(utterance, speaker), f0_floor=speaker.f0_floor)
     analysis = world.shape_timbre(analysis, voice.formant_scale / speaker.formant_scale,
                                   -6.02 * (voice.tilt - speaker.tilt), voice.envelope)
@@ -167,6 +167,6 @@ class EspeakWorldSinger(VocalsProvider):
         if not espeak_available():
             raise StageError("espeak_missing", f"{ESPEAK} is not installed (Debian package espeak-ng)",
                               retryable=True)
-        if voice.name not in ESPEAK_VOICES:
+        if voice.base not in ESPEAK_VOICES:
             raise StageError("unknown_voice", f"no espeak-ng voice for profile {voice.name!r}")
         return sing_espeak(notes, voice, style, duration_s, self.sample_rate)

@@ -125,7 +125,7 @@ def _frames(span: SpokenSyllable, total: int) -> tuple[int, int, int, int]:
 def spoken_line(text: str, syllables: tuple[tuple[str, ...], ...], voice: VoiceProfile) -> SpokenLine:
     """``text`` spoken by the voice's flite speaker, analysed once, aligned to ``syllables`` (our
     phonemes per syllable). Cached per (line, voice): choruses repeat, workers sing many songs."""
-    speaker = SPEAKERS[voice.name]
+    speaker = SPEAKERS[voice.base]
     ours = [list(s) if s else ["AH0"] for s in syllables]
     samples, rate, segments = speak_line(text, speaker)
     phones = parse_flite_segments(segments)
@@ -177,6 +177,6 @@ class FliteWorldSinger(VocalsProvider):
     def sing(self, notes, voice, style, duration_s, seed):
         if not flite_available():
             raise StageError("flite_missing", f"{FLITE} is not installed (Debian package flite)", retryable=True)
-        if voice.name not in SPEAKERS:
+        if voice.base not in SPEAKERS:
             raise StageError("unknown_voice", f"no flite speaker for voice profile {voice.name!r}")
         return sing_flite(notes, voice, style, duration_s, self.sample_rate)

@@ -42,6 +42,12 @@ class VoiceProfile:
     vibrato_depth: float = 1.0
     vibrato_rate: float = 0.0
     envelope: tuple[tuple[float, float], ...] | None = None
+    speaker: str | None = None  # the stock voice whose text-to-speech speaker it starts from (None: its name)
+
+    @property
+    def base(self) -> str:
+        """The stock voice a singer picks its speaker by (a user's profile names the nearest one)."""
+        return self.speaker or self.name
 
 
 NEUTRAL_FORMANTS = (500.0, 1500.0, 2500.0)
@@ -142,9 +148,10 @@ def sung_notes(ctx: CompositionContext) -> list[SungNote]:
     }
     tempo = ctx.plan.tempo_bpm
     notes = sorted((n for n in ctx.melody.notes if n.line >= 0 and n.syllable >= 0), key=lambda n: n.start_beat)
-    voice = ctx.request.voice
+    voice, profile = ctx.request.voice, ctx.request.voice_profile
     written = (ctx.melody.low, ctx.melody.high)  # the range the melody stage wrote it for
-    shift = octave_shift(written, voice_range(voice)) if voice in VOICE_RANGES else 0
+    known = voice in VOICE_RANGES or profile is not None
+    shift = octave_shift(written, voice_range(voice, profile)) if known else 0
     result: list[SungNote] = []
     for i, note in enumerate(notes):
         line = lines.get((note.section, note.line))

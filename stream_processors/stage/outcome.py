@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from composition.events import Error
-from composition.models import Artifact, CompositionContext, Frozen
+from composition.contexts import AnyContext
+from composition.models import Artifact, Frozen
 
 
 class StageOutcome(Frozen):
@@ -12,7 +13,7 @@ class StageOutcome(Frozen):
     provider: str
     started_s: float  # epoch seconds
     finished_s: float
-    context: CompositionContext | None = None
+    context: AnyContext | None = None  # whichever workflow the run is (a song, a voice, a set)
     artifacts: list[Artifact] = []
     error: Error | None = None
 
