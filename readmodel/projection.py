@@ -39,6 +39,7 @@ from readmodel.models import (
     CompositionStage,
     Revision,
 )
+from readmodel.sets import project_set
 
 PUBLIC_EVENTS = (CompositionProgressed, CompositionCompleted, CompositionFailed, CompositionCancelled, RevisionDeleted)
 
@@ -125,7 +126,7 @@ def public_payload(event: Envelope) -> dict[str, Any]:
 
 WorkflowProjection = Callable[[Session, Envelope, "str | None"], bool]
 
-WORKFLOW_PROJECTIONS: dict[str, WorkflowProjection] = {}
+WORKFLOW_PROJECTIONS: dict[str, WorkflowProjection] = {"set": project_set}
 """Where the lifecycle events of a workflow that is not a song go (its own tables), by workflow name."""
 
 

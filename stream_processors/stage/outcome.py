@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from composition.contexts import AnyContext
 from composition.events import Error
-from composition.models import Artifact, CompositionContext, Frozen
+from composition.models import Artifact, Frozen
 
 
 class StageOutcome(Frozen):
@@ -12,7 +13,7 @@ class StageOutcome(Frozen):
     provider: str
     started_s: float  # epoch seconds
     finished_s: float
-    context: CompositionContext | None = None
+    context: AnyContext | None = None  # a song's, a voice's or a set's
     artifacts: list[Artifact] = []
     error: Error | None = None
 
