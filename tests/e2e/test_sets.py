@@ -135,3 +135,60 @@ def test_a_failing_mix_compensates_every_file_of_the_set(stack, songs):
     assert not list((stack.workdir / "artifacts" / set_id).rglob("*.*")), "set files left behind"
     for cid in ids:  # the songs themselves are untouched
         assert client.get(f"/api/v2/compositions/{cid}/artifacts/master.wav").status_code == 200
+
+
+PLAY_FROM_TRACK = """async (n) => {
+    const audio = document.getElementById('set-player');
+    if (audio.readyState < 1) await new Promise((ok) => audio.addEventListener('loadedmetadata', ok, {once: true}));
+    document.querySelectorAll('#set-tracklist tbody tr')[n - 1].click();
+    await new Promise((ok) => { const t = () => !audio.paused && audio.currentTime > 0 ? ok() : setTimeout(t, 20); t(); });
+    await new Promise((ok) => setTimeout(ok, 300));
+    audio.pause();
+    return {duration: audio.duration, at: audio.currentTime,
+            playing: document.getElementById('set-tracklist').dataset.playing};
+}"""
+
+
+def test_the_web_page_builds_a_set_and_plays_it_with_its_tracklist(stack, songs, browser):
+    client, ids = songs
+    page = browser.new_page()
+    page.goto(f"{stack.url}/#key={client.headers['X-API-Key']}")
+    for cid in ids[:1]:
+        page.check(f"#set-songs input[value='{cid}']", timeout=20_000)
+    page.click("#set-submit")  # one song: the API's 422, shown with the field
+    page.wait_for_function("() => document.getElementById('set-error').textContent.includes('compositions')")
+    for cid in ids[1:]:
+        page.check(f"#set-songs input[value='{cid}']")
+    page.fill("#set-bars", "4")
+    page.select_option("#set-order", "given")
+    page.click("#set-submit")
+    page.wait_for_function("() => document.getElementById('set-run').dataset.status === 'completed'", timeout=240_000)
+    set_id = page.get_attribute("#set-run", "data-id")
+    body = client.get(f"/api/v2/sets/{set_id}").json()
+    assert [t["composition_id"] for t in body["tracklist"]] == ids  # given order: as ticked
+    assert page.locator("#set-tracklist tbody tr").count() == 3
+    assert "LUFS" in page.inner_text("#set-measures")
+    third = body["tracklist"][2]["start_s"]
+    played = page.evaluate(PLAY_FROM_TRACK, 3)
+    assert abs(played["duration"] - body["result"]["duration_s"]) < 0.5
+    assert played["at"] >= third and played["playing"] == "3"
+    assert page.locator("#sets tbody tr[data-id='%s']" % set_id).count() == 1
+    page.close()
+
+
+def test_the_cli_builds_a_set_and_prints_its_files(stack, songs, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.e2e.stack import ROOT
+
+    client, ids = songs
+    done = subprocess.run([sys.executable, "-m", "cadenza_cli.main", "set", *ids[:2], "--auto", "--bars", "2",
+                           "--quiet", "--out", str(tmp_path)],
+                          env=stack.env(CADENZA_API_URL=stack.url, CADENZA_API_KEY=client.headers["X-API-Key"]),
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr + stack.logs()
+    printed = {line.rsplit("/", 1)[-1] for line in done.stdout.split()}
+    assert printed == {"set.flac", "set.mp3", "set.cue", "tracklist.json"}
+    listing = json.loads(next(tmp_path.glob("set-*/tracklist.json")).read_text())
+    assert len(listing["tracks"]) == 2 and "LUFS" in done.stderr
