@@ -3,8 +3,9 @@
 The set plays at one tempo: the request's ``target_bpm``, else the median of the songs' tempos (each
 folded by half or double time towards it). Every song is stretched to it, so beats stay together
 through a whole overlap once one downbeat of each song is placed on the other's. A transition starts
-on a phrase boundary of the outgoing song - the last section boundary of its form that leaves the
-overlap's bars before its end - and the incoming song's first downbeat lands there. The overlap is
+on a phrase boundary of the outgoing song - the last one (a section's start, or a whole number of
+overlaps into a section) that leaves the overlap's bars before its end - and the incoming song's first
+downbeat lands there. The overlap is
 ``transition_bars`` bars, fewer for songs too short to hold two overlaps and their own middle (a
 phrase of 1, 2, 4, 8 or 16 bars); the bass changes hands at the downbeat halfway through.
 
@@ -54,11 +55,13 @@ def bars_of(analysis: TrackAnalysis, track: SetTrack) -> int:
     return max(1, int((analysis.duration_s - analysis.downbeats_s[0]) / bar_s(analysis, track)))
 
 
-def boundaries(track: SetTrack, total: int) -> list[int]:
-    """The bars where a section starts (phrase boundaries); every 4th bar for a song without a form."""
-    if track.form:
-        return [0, *itertools.accumulate(s.bars for s in track.form)][:-1]
-    return list(range(0, total, 4))
+def phrase_starts(track: SetTrack, total: int, bars: int) -> list[int]:
+    """The bars where a phrase of ``bars`` starts: each section's start and every ``bars`` into it (every
+    ``bars`` from the start for a song without a form)."""
+    if not track.form:
+        return list(range(0, total, bars))
+    starts = [0, *itertools.accumulate(s.bars for s in track.form)]
+    return [bar for start, end in itertools.pairwise(starts) for bar in range(start, end, bars)]
 
 
 def overlap_bars(requested: int, songs: Sequence[int]) -> int:
@@ -93,7 +96,7 @@ def plan_transitions(request: SetRequest, analyses: Sequence[TrackAnalysis], ord
         total = totals[position]
         latest = total - bars
         earliest = min(latest, bars)  # after the song's own incoming overlap
-        candidates = [k for k in boundaries(ta, total) if earliest <= k <= latest]
+        candidates = [k for k in phrase_starts(ta, total, bars) if earliest <= k <= latest]
         out_bar = max(candidates) if candidates else latest
         ratio_a = stretch_ratio(a, tempo)
         overlap = bars * bar_s(a, ta) / ratio_a

@@ -116,10 +116,14 @@ def test_a_cancelled_set_stops_and_keeps_nothing(stack, songs):
     client, ids = songs
     set_id = client.post("/api/v2/sets", json={"compositions": ids, "transition_bars": SLOW_BARS,
                                                 "announcer": True}).json()["id"]
+    deadline = time.monotonic() + 60
+    while client.get(f"/api/v2/sets/{set_id}").json()["status"] != "running":  # its analysis under way
+        assert time.monotonic() < deadline, stack.logs()
+        time.sleep(0.2)
     cancel = client.post(f"/api/v2/sets/{set_id}/cancel")
     assert cancel.status_code == 202 and cancel.json()["status"] == "cancelling"
     body = wait_set(stack, client, set_id)
-    assert body["status"] == "cancelled" and body["artifacts"] == []
+    assert body["status"] == "cancelled" and body["artifacts"] == [] and body["error"]["code"] == "cancelled"
     assert client.post(f"/api/v2/sets/{set_id}/cancel").status_code == 409
     assert not list((stack.workdir / "artifacts" / set_id).rglob("*.*"))
 
