@@ -2,7 +2,9 @@
 bass swap.
 
 Each song is time-stretched with pedalboard's ``time_stretch`` (the Rubber Band library inside
-pedalboard) by its ratio to the set tempo, then split at 200 Hz into lows and highs with a zero-phase
+pedalboard) by its ratio to the set tempo - its faster engine (``high_quality=False``, Rubber Band's
+R2): the finer R3 engine drifted, a 118 bpm song's beats 45 ms early 25 s into a 5 % stretch with the
+length still right, where R2 keeps them within the grid's own few ms (and takes a third of the time) -, then split at 200 Hz into lows and highs with a zero-phase
 filter (the two sum back to the song exactly). Through an overlap the highs cross-fade with equal
 power over the whole overlap; the lows do not mix: the outgoing song keeps its bass until the downbeat
 of the EQ swap and the incoming one takes it there, within one ramp of 30 ms, so two bass lines never
@@ -51,7 +53,8 @@ def stretch(audio: np.ndarray, sample_rate: int, ratio: float) -> np.ndarray:
     """``audio`` (frames, channels) played ``ratio`` times as fast, its pitch kept."""
     if abs(ratio - 1.0) < 1e-4:
         return audio
-    out = pb.time_stretch(np.ascontiguousarray(audio.T, dtype=np.float32), float(sample_rate), stretch_factor=ratio)
+    out = pb.time_stretch(np.ascontiguousarray(audio.T, dtype=np.float32), float(sample_rate), stretch_factor=ratio,
+                          high_quality=False)
     return np.ascontiguousarray(out.T)
 
 
