@@ -36,20 +36,10 @@ from music.dj.order import order_tracks
 from music.dj.plan import Placement, bar_s, placements, plan_transitions
 from music.errors import StageError
 from music.master import MEDIA, encode, finalize
-from music.stage import BaseProvider
+from music.stage import BaseProvider, require
 
 TARGET_LUFS = -14.0
 CEILING_DBTP = -1.0
-
-
-def _require(ctx: SetContext, *names: str):
-    found = []
-    for name in names:
-        section = getattr(ctx, name)
-        if section is None:
-            raise StageError("missing_input", f"this stage needs the set's {name} section, which the context lacks")
-        found.append(section)
-    return found
 
 
 def read_song(store: ArtifactStore, artifact: Artifact, title: str) -> np.ndarray:
@@ -79,7 +69,7 @@ class SetOrderer(BaseProvider):
     name = "camelot"
 
     def run(self, ctx: SetContext, store: ArtifactStore, namespace: str) -> SetOrderSection:
-        (analysis,) = _require(ctx, "analysis")
+        (analysis,) = require(ctx, "analysis")
         return order_tracks(analysis.tracks, ctx.request.order)
 
 
@@ -88,7 +78,7 @@ class SetTransitionPlanner(BaseProvider):
     name = "phrase"
 
     def run(self, ctx: SetContext, store: ArtifactStore, namespace: str) -> SetTransitionsSection:
-        analysis, order = _require(ctx, "analysis", "order")
+        analysis, order = require(ctx, "analysis", "order")
         plan = plan_transitions(ctx.request, analysis.tracks, order)
         if not ctx.request.announcer:
             return plan
@@ -125,7 +115,7 @@ class SetMixer(BaseProvider):
     name = "pedalboard"
 
     def run(self, ctx: SetContext, store: ArtifactStore, namespace: str) -> SetMasterSection:
-        analysis, order, plan = _require(ctx, "analysis", "order", "transitions")
+        analysis, order, plan = require(ctx, "analysis", "order", "transitions")
         stored: list[Artifact] = []
         try:
             return self._mix(ctx.request, analysis, order, plan, store, namespace, stored)
