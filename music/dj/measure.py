@@ -32,7 +32,7 @@ def alignment_ms(mixed: np.ndarray, sample_rate: int, overlap: Overlap, out_beat
     start = max(0.0, overlap.start_s - margin_s)
     stop = min(len(mixed) / sample_rate, overlap.end_s + margin_s)
     window = mixed[int(start * sample_rate):int(stop * sample_rate)]
-    _, heard = track_beats(window, sample_rate, start_bpm=tempo_bpm)
+    _, heard = track_beats(window, sample_rate, bpm=tempo_bpm)
     heard = heard + start
     inside = heard[(heard >= overlap.start_s) & (heard <= overlap.end_s)]
     if inside.size == 0:
