@@ -103,6 +103,8 @@ function followSet(id) {
   dj.id = id;
   clearTimeout(dj.timer);
   $("set-run").hidden = false;
+  $("set-cancel").hidden = false;
+  delete $("set-run").dataset.status;
   $("set-result").hidden = true;
   $("set-id").textContent = id.slice(0, 8);
   $("set-run").dataset.id = id;
@@ -124,13 +126,14 @@ async function poll() {
   $("set-label").textContent = `${percent}%`;
   $("set-status").textContent = set.status + (set.stages.length ? ": " + set.stages.map((s) =>
     `${s.stage.replace("set_", "")} ${s.status}`).join(", ") : "") + (set.error ? ` (${set.error.message})` : "");
-  $("set-run").dataset.status = set.status;
   if (!SET_ENDED.includes(set.status)) {
+    $("set-run").dataset.status = set.status;
     dj.timer = setTimeout(poll, 500);
     return;
   }
   $("set-cancel").hidden = true;
   if (set.status === "completed") await showSet(set);
+  $("set-run").dataset.status = set.status;  // once the page shows it (player, tracklist, files)
   loadSets();
 }
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.signal import resample_poly
 
-from composition.artifacts import ArtifactStore
+from composition.artifacts import ArtifactNotFound, ArtifactStore
 from composition.models import Artifact, StageName
 from composition.sets import (
     SetAnalysisSection,
@@ -44,8 +44,6 @@ CEILING_DBTP = -1.0
 
 def read_song(store: ArtifactStore, artifact: Artifact, title: str) -> np.ndarray:
     """A song's master as stereo float32 at the set's rate; a deleted one is a permanent failure naming it."""
-    from composition.artifacts import ArtifactNotFound
-
     try:
         audio, rate = read_audio(store, artifact)
     except ArtifactNotFound:
