@@ -45,6 +45,7 @@ function setupSets() {
   $("set-cancel").addEventListener("click", () => api(`${SETS_API}/${dj.id}/cancel`, {method: "POST"})
     .catch((error) => { $("set-error").textContent = error.message; }));
   $("set-player").addEventListener("timeupdate", markPlaying);
+  $("set-player").addEventListener("seeked", markPlaying);
   $("api-key").addEventListener("change", loadSets);
   loadSets();
 }
