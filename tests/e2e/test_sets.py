@@ -57,9 +57,9 @@ def test_a_set_of_three_songs_is_mixed_mastered_and_downloadable(stack, songs):
     assert body["status"] == "completed", body
     result = body["result"]
     assert abs(result["integrated_lufs"] + 14) <= 0.5 and result["true_peak_dbtp"] <= -1.0
-    assert len(result["beat_alignment_ms"]) == 2 and sorted(result["beat_alignment_ms"])[0] < 10
+    assert len(result["beat_alignment_ms"]) == 2 and sum(result["beat_alignment_ms"]) / 2 < 10  # the median of two
     assert max(result["key_distances"]) <= 1  # 8A, 8B, 9A: every step a smooth mix in auto order
-    assert [t["composition_id"] for t in body["tracklist"]] != [] and len(body["tracklist"]) == 3
+    assert len(body["tracklist"]) == 3
     assert {t["composition_id"] for t in body["tracklist"]} == set(ids)
     assert {s["stage"] for s in body["stages"] if s["status"] == "completed"} == {
         "set_analyse", "set_order", "set_transitions", "set_master"}
