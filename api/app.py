@@ -19,6 +19,7 @@ from api import (
     routes_health,
     routes_revisions,
     routes_voices,
+    routes_sets,
 )
 from api.middleware import BodyLimit, Metrics
 from api.ratelimit import RateLimiter
@@ -86,7 +87,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.kafka_admin = LazyAdmin(settings.bootstrap_servers)
     problems.install(app)
     for module in (routes_compositions, routes_events, routes_artifacts, routes_revisions, routes_health,
-                   routes_analytics, routes_voices):
+                   routes_analytics, routes_voices, routes_sets):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

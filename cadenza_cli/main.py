@@ -11,6 +11,7 @@ from cadenza_cli import dlq, infra, run, tenants, voices, worker
 from cadenza_cli.compose import compose
 from cadenza_cli.demo import demo
 from cadenza_cli.revise import revise
+from cadenza_cli.sets import dj_set
 from cadenza_cli.up import up
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Cadenza: songs composed by an event-driven pipeline.")
@@ -24,6 +25,7 @@ app.command(name="up")(up)
 app.command(name="demo")(demo)
 app.command(name="compose")(compose)
 app.command(name="revise")(revise)
+app.command(name="set")(dj_set)
 
 
 

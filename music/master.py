@@ -195,27 +195,28 @@ def trim_tail(audio: np.ndarray, sample_rate: int, planned_s: float, max_tail_s:
     return out
 
 
-def encode(audio: np.ndarray, sample_rate: int) -> dict[str, bytes]:
-    """WAV (24-bit), FLAC (24-bit) and MP3 (LAME V2 inside pedalboard) of the master."""
+def encode(audio: np.ndarray, sample_rate: int, stem: str = "master", wav: bool = True) -> dict[str, bytes]:
+    """WAV (24-bit), FLAC (24-bit) and MP3 (LAME V2 inside pedalboard) of the master, named ``<stem>.<ext>``
+    (a DJ set is ``set``; ``wav=False`` leaves the WAV out)."""
     import soundfile as sf
 
-    out = {"master.wav": wav_bytes(audio, sample_rate)}
+    out = {f"{stem}.wav": wav_bytes(audio, sample_rate)} if wav else {}
     buffer = io.BytesIO()
     sf.write(buffer, audio.astype(np.float32), sample_rate, format="FLAC", subtype="PCM_24")
-    out["master.flac"] = buffer.getvalue()
+    out[f"{stem}.flac"] = buffer.getvalue()
     fd, tmp = tempfile.mkstemp(suffix=".mp3")
     os.close(fd)
     try:
         with pb.io.AudioFile(tmp, "w", sample_rate, audio.shape[1], quality="V2") as handle:
             handle.write(np.ascontiguousarray(audio.T, dtype=np.float32))
         with open(tmp, "rb") as handle:
-            out["master.mp3"] = handle.read()
+            out[f"{stem}.mp3"] = handle.read()
     finally:
         os.unlink(tmp)
     return out
 
 
-_MEDIA = {"wav": "audio/wav", "flac": "audio/flac", "mp3": "audio/mpeg"}
+MEDIA = {"wav": "audio/wav", "flac": "audio/flac", "mp3": "audio/mpeg"}
 
 
 def lyrics_text(ctx: CompositionContext) -> str | None:
@@ -274,7 +275,7 @@ class PedalboardMaster(BaseProvider):
         with ThreadPoolExecutor(max_workers=1) as pool:  # LAME runs in native code beside the metrics
             encoded = pool.submit(encode, master, sample_rate)
             metrics = measure_quality(ctx, master, vocal, sample_rate, lufs, peak, self.recogniser)
-            outputs = [store.put(namespace, name, data, _MEDIA[name.rsplit(".", 1)[1]])
+            outputs = [store.put(namespace, name, data, MEDIA[name.rsplit(".", 1)[1]])
                        for name, data in encoded.result().items()]
         text = lyrics_text(ctx)
         if text:

@@ -61,6 +61,7 @@ def default_registry(config: EngineConfig | None = None) -> ProviderRegistry:
     """Every built-in provider this machine can run, preferred first within each stage."""
     from music import vocals, voiceprint
     from music.arrangement import MidiArranger
+    from music.dj.providers import providers as dj_providers
     from music.harmony import RulesHarmonizer
     from music.lyrics import BankLyricist
     from music.master import PedalboardMaster
@@ -72,7 +73,7 @@ def default_registry(config: EngineConfig | None = None) -> ProviderRegistry:
     registry = ProviderRegistry()
     for provider in (RulesPlanner(), RulesHarmonizer(), BankLyricist(), RulesMelodist(), MidiArranger(),
                      *vocals.providers(), FluidSynthRenderer(config.soundfont),
-                     PedalboardMaster(config.measure_intelligibility, config.recogniser), *voiceprint.providers()):
+                     PedalboardMaster(config.measure_intelligibility, config.recogniser), *voiceprint.providers(), *dj_providers()):
         registry.register(provider)
     registry.unavailable.update(vocals.unavailable())
     return registry

@@ -17,6 +17,7 @@ from composition.models import (
     Frozen,
     PlanSection,
     StageName,
+    WorkContext,
 )
 from music.errors import StageError
 
@@ -46,7 +47,7 @@ class BaseProvider:
         return [a.uri for a in artifacts if store.delete(a.uri)]
 
 
-def require(ctx: CompositionContext, *stages: str):
+def require(ctx: WorkContext, *stages: str):
     """The named sections of ``ctx``; a missing one is a permanent ``missing_input`` error."""
     found = []
     for stage in stages:

@@ -40,6 +40,7 @@ from readmodel.models import (
     Revision,
 )
 from readmodel.voices import project_voice
+from readmodel.sets import project_set
 
 PUBLIC_EVENTS = (CompositionProgressed, CompositionCompleted, CompositionFailed, CompositionCancelled, RevisionDeleted)
 
@@ -128,6 +129,7 @@ WorkflowProjection = Callable[[Session, Envelope, "str | None"], bool]
 
 WORKFLOW_PROJECTIONS: dict[str, WorkflowProjection] = {
     "voice": project_voice,
+    "set": project_set,
 }
 """Where the lifecycle events of a workflow that is not a song go (its own tables), by workflow name."""
 

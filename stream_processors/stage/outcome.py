@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from composition.events import Error
 from composition.contexts import AnyContext
+from composition.events import Error
 from composition.models import Artifact, Frozen
 
 
