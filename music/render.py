@@ -14,11 +14,9 @@ import ctypes
 import io
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 import numpy as np
 
@@ -26,6 +24,7 @@ from composition.artifacts import ArtifactStore
 from composition.models import Artifact, CompositionContext, RenderSection, StageName
 from music.audio import SAMPLE_RATE, wav_bytes
 from music.errors import StageError
+from music.parallel import costliest_first
 from music.stage import BaseProvider
 
 TAIL_S = 1.5  # release tail after the last note, shared by every stem
@@ -34,7 +33,6 @@ SOUNDFONT_CANDIDATES = (
     Path("/usr/share/sounds/sf2/TimGM6mb.sf2"),
 )
 SMALL_SOUNDFONT = SOUNDFONT_CANDIDATES[1]
-T = TypeVar("T")
 _SYNTH_LOCK = threading.Lock()
 
 
@@ -148,19 +146,6 @@ def _sounding_seconds(instrument, release_s: float = 0.5) -> float:
     return sum(note.end - note.start + release_s for note in instrument.notes)
 
 
-def _in_parallel(work: Callable[[int], T], count: int, threads: int | None, cost: Callable[[int], float]) -> Iterator[T]:
-    """``work(0..count-1)`` on ``threads`` threads (default: the machine's cores, at most 4), the
-    costliest first so that no long one starts last; results are yielded in index order."""
-    threads = min(max(1, threads if threads is not None else min(4, os.cpu_count() or 1)), max(1, count))
-    if threads == 1:
-        yield from (work(i) for i in range(count))
-        return
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="render") as pool:
-        futures = {i: pool.submit(work, i) for i in sorted(range(count), key=lambda i: -cost(i))}
-        for i in range(count):
-            yield futures.pop(i).result()
-
-
 def _tracks(midi_bytes: bytes, sample_rate: int) -> tuple[list, list[str], int]:
     """(instruments, stem names, frames of every stem: song + tail) of a MIDI file."""
     import pretty_midi
@@ -177,8 +162,8 @@ def iter_stems(midi_bytes: bytes, soundfont: Path, sample_rate: int = SAMPLE_RAT
     """Render the tracks of a MIDI file ``threads`` at a time; stems are yielded in track order and
     share one length (song + tail). ``threads=1`` holds one stem in memory at once."""
     instruments, names, frames = _tracks(midi_bytes, sample_rate)
-    yield from _in_parallel(lambda i: Stem(names[i], render_track(instruments[i], frames, soundfont, sample_rate)),
-                            len(names), threads, lambda i: _sounding_seconds(instruments[i]))
+    yield from costliest_first(lambda i: Stem(names[i], render_track(instruments[i], frames, soundfont, sample_rate)),
+                               range(len(names)), threads, lambda i: _sounding_seconds(instruments[i]))
 
 
 def render_midi(midi_bytes: bytes, soundfont: Path, sample_rate: int = SAMPLE_RATE,
@@ -201,7 +186,7 @@ def render_stem_files(midi_bytes: bytes, soundfont: Path, sample_rate: int = SAM
     def work(i: int) -> tuple[str, bytes]:
         return names[i], stem_wav(render_track(instruments[i], frames, soundfont, sample_rate), sample_rate)
 
-    yield from _in_parallel(work, len(names), threads, lambda i: _sounding_seconds(instruments[i]))
+    yield from costliest_first(work, range(len(names)), threads, lambda i: _sounding_seconds(instruments[i]))
 
 
 def _stem_name(raw: str, used: set[str]) -> str:
