@@ -71,8 +71,8 @@ def default_registry(config: EngineConfig | None = None) -> ProviderRegistry:
     config = config or EngineConfig()
     registry = ProviderRegistry()
     for provider in (RulesPlanner(), RulesHarmonizer(), BankLyricist(), RulesMelodist(), MidiArranger(),
-                     *vocals.providers(), FluidSynthRenderer(config.soundfont),
-                     PedalboardMaster(config.measure_intelligibility, config.recogniser)):
+                     *vocals.providers(), FluidSynthRenderer(config.soundfont, threads=config.threads),
+                     PedalboardMaster(config.measure_intelligibility, config.recogniser, threads=config.threads)):
         registry.register(provider)
     registry.unavailable.update(vocals.unavailable())
     return registry
