@@ -76,7 +76,8 @@ def run_song(pipe: Pipeline, request: CompositionRequest, workers: dict, timeout
     end = pipe.wait_terminal(cid, timeout=timeout)
     arrived = time.time()
     if type(end).__name__ != "CompositionCompleted":
-        raise SystemExit(f"song {cid} ended {type(end).__name__}:\n{pipe.logs()}")
+        why = f"{end.stage}: {end.error}" if hasattr(end, "error") else ""
+        raise SystemExit(f"song {cid} ended {type(end).__name__} {why}:\n{pipe.logs()}")
     done = {e.stage.value: e for e in pipe.of_type(cid, "StageCompleted", source="results")}
     master = done["master"].finished_at.timestamp()
     return {
@@ -96,12 +97,15 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=180.0)
     parser.add_argument("--instrumental", action="store_true")
     parser.add_argument("--timeout", type=float, default=900.0)
+    parser.add_argument("--deadline-scale", type=float, default=10.0,
+                        help="stretch the stages' deadlines (a busy machine misses them; not measured here)")
     args = parser.parse_args()
 
     pipe = Pipeline(ServiceSettings().bootstrap_servers, Path(tempfile.mkdtemp(prefix="bench-song-")), extra_env={
         "CADENZA_PROVIDERS": "music.registry:default_registry",
         "CADENZA_POOL_SIZE": "1",
         "CADENZA_LOG_LEVEL": "error",
+        "CADENZA_DEADLINE_SCALE": str(args.deadline_scale),
     })
     results = []
     try:
