@@ -9,7 +9,9 @@ results. Per song it reports:
 - request -> master: from publishing the request to the master's StageCompleted (its finished_at)
   and to CompositionCompleted arriving at a read_committed consumer;
 - per stage: its work (StageCompleted finished_at - started_at), when it started after the request,
-  and the CPU its worker used meanwhile (process and pool child, all threads: psutil);
+  and the CPU its worker used meanwhile (process and pool child, all threads: psutil; this includes
+  the process's idle cost over the whole song, a few % of a core, which is what a stage that works
+  0.1 s shows);
 - the peak resident memory of each stage's pool process (VmHWM).
 
 Then the median over the songs. A busy machine shows in wall time (queueing for the cores) far more
