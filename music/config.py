@@ -25,9 +25,12 @@ class EngineConfig:
     default: it costs about 10 s on a 3-minute song on the shared 2-core machine (9 Whisper windows),
     a third to a half again of the whole engine; a worker turns it on where that is worth it.
     ``recogniser``: the Whisper model it uses ("tiny.en" or "base").
-    ``llm``: the endpoint of the language-model lyricist, where one is configured."""
+    ``llm``: the endpoint of the language-model lyricist, where one is configured.
+    ``threads``: threads one song's render and master use (None: the machine's cores, at most 4;
+    1: one step at a time). The output is the same whatever the count."""
 
     soundfont: Path | None = None
     measure_intelligibility: bool = False
     recogniser: str = "tiny.en"
     llm: LlmEndpoint | None = None
+    threads: int | None = None

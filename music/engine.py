@@ -50,6 +50,7 @@ class EngineResult:
     context: CompositionContext
     providers: dict[str, str] = field(default_factory=dict)  # stage -> provider that produced it
     timings_s: dict[str, float] = field(default_factory=dict)  # stage -> wall time
+    cpu_s: dict[str, float] = field(default_factory=dict)  # stage -> CPU time of this process (all threads)
     skipped: list[str] = field(default_factory=list)  # stages with no registered provider
 
 
@@ -87,9 +88,10 @@ def compose(request: CompositionRequest, store: ArtifactStore, namespace: str, r
         if not registry.providers_for(stage):
             result.skipped.append(stage.value)
             continue
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         name, section = run_stage(registry, stage, result.context, store, namespace, (hints or {}).get(stage))
         result.timings_s[stage.value] = time.perf_counter() - started
+        result.cpu_s[stage.value] = time.process_time() - cpu
         result.providers[stage.value] = name
         result.context = result.context.with_section(stage, section)
     return result

@@ -288,21 +288,32 @@ def section_bounds_s(plan) -> list[tuple[float, float]]:
     return bounds
 
 
+def sung_pitch_error(ctx, vocal: np.ndarray | None, sample_rate: int) -> float | None:
+    """:func:`vocal_pitch_error_cents` of the vocal against the notes it sings; None for no vocal."""
+    from music.vocals.style import sung_notes
+
+    if vocal is None or ctx.melody is None or ctx.lyrics is None:
+        return None
+    return vocal_pitch_error_cents(vocal, sample_rate, [(n.pitch, n.start_s, n.end_s) for n in sung_notes(ctx)])
+
+
 def measure_quality(ctx, master: np.ndarray, vocal: np.ndarray | None, sample_rate: int, lufs: float,
-                    peak_dbtp: float, recogniser: str | None = None):
+                    peak_dbtp: float, recogniser: str | None = None, pitch_error: float | None = None):
     """Every quality metric of a finished song: the audio ones measured here, the symbolic ones
     (in key, syllable alignment, stress, rhyme) from ``music.metrics_symbolic``; with a
     ``recogniser`` model name (installed), the vocal's intelligibility (1 - sung word error rate,
-    ``music.intelligibility``)."""
+    ``music.intelligibility``). ``pitch_error``: :func:`sung_pitch_error`, when the caller measured
+    it already (None: measured here)."""
     from composition.models import QualityMetrics
     from music.vocals.style import sung_notes
 
     energies = [s.energy for s in ctx.plan.form]
     correlation, _ = energy_loudness_correlation(energies, section_bounds_s(ctx.plan), master, sample_rate)
-    pitch_error = intelligibility = None
+    intelligibility = None
     if vocal is not None and ctx.melody is not None and ctx.lyrics is not None:
         sung = sung_notes(ctx)
-        pitch_error = vocal_pitch_error_cents(vocal, sample_rate, [(n.pitch, n.start_s, n.end_s) for n in sung])
+        if pitch_error is None:
+            pitch_error = sung_pitch_error(ctx, vocal, sample_rate)
         if recogniser is not None:
             from music.intelligibility import sung_word_error
 

@@ -72,8 +72,9 @@ def default_registry(config: EngineConfig | None = None) -> ProviderRegistry:
     config = config or EngineConfig()
     registry = ProviderRegistry()
     for provider in (RulesPlanner(), RulesHarmonizer(), BankLyricist(), RulesMelodist(), MidiArranger(),
-                     *vocals.providers(), FluidSynthRenderer(config.soundfont),
-                     PedalboardMaster(config.measure_intelligibility, config.recogniser), *voiceprint.providers(), *dj_providers()):
+                     *vocals.providers(), FluidSynthRenderer(config.soundfont, threads=config.threads),
+                     PedalboardMaster(config.measure_intelligibility, config.recogniser, threads=config.threads),
+                     *voiceprint.providers(), *dj_providers()):
         registry.register(provider)
     registry.unavailable.update(vocals.unavailable())
     return registry

@@ -2,7 +2,9 @@
 
 FluidSynth (through pyfluidsynth's ctypes binding) renders float samples directly - no 16-bit dither -
 with its chorus and reverb switched off, so the same MIDI always gives the same samples; the master
-adds the room. The SoundFont is the engine's configured one (``EngineConfig.soundfont``), else
+adds the room. Tracks are independent (a fresh synth each), so they render in parallel threads
+(FluidSynth and libsndfile run without the GIL), the longest first; the stems come out in track order
+and are the same samples as one at a time. The SoundFont is the engine's configured one (``EngineConfig.soundfont``), else
 Debian's FluidR3 GM when installed, else the small TimGM6mb.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 import ctypes
 import io
 import os
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +24,7 @@ from composition.artifacts import ArtifactStore
 from composition.models import Artifact, CompositionContext, RenderSection, StageName
 from music.audio import SAMPLE_RATE, wav_bytes
 from music.errors import StageError
+from music.parallel import costliest_first
 from music.stage import BaseProvider
 
 TAIL_S = 1.5  # release tail after the last note, shared by every stem
@@ -29,6 +33,7 @@ SOUNDFONT_CANDIDATES = (
     Path("/usr/share/sounds/sf2/TimGM6mb.sf2"),
 )
 SMALL_SOUNDFONT = SOUNDFONT_CANDIDATES[1]
+_SYNTH_LOCK = threading.Lock()
 
 
 # ---------------------------------------------------------------- soundfont + synth
@@ -56,7 +61,8 @@ def _new_synth(soundfont: Path, sample_rate: int):
     import fluidsynth  # imported late: it loads libfluidsynth at import
 
     settings = {"synth.reverb.active": 0, "synth.chorus.active": 0, "synth.polyphony": 256, "synth.cpu-cores": 1}
-    synth = fluidsynth.Synth(gain=0.5, samplerate=float(sample_rate), **settings)
+    with _SYNTH_LOCK:  # libfluidsynth's one-time global set-up is not guarded in every version
+        synth = fluidsynth.Synth(gain=0.5, samplerate=float(sample_rate), **settings)
     sfid = synth.sfload(str(soundfont))
     if sfid < 0:
         synth.delete()
@@ -135,22 +141,52 @@ def _render_with(synth, sfid: int, instrument, total_frames: int, sample_rate: i
     return out
 
 
-def iter_stems(midi_bytes: bytes, soundfont: Path, sample_rate: int = SAMPLE_RATE) -> Iterator[Stem]:
-    """Render the tracks of a MIDI file one at a time (one stem in memory at once); all stems share
-    one length (song + tail)."""
+def _sounding_seconds(instrument, release_s: float = 0.5) -> float:
+    """How long the track's notes sound in all (with a release each): its rendering cost, roughly."""
+    return sum(note.end - note.start + release_s for note in instrument.notes)
+
+
+def _tracks(midi_bytes: bytes, sample_rate: int) -> tuple[list, list[str], int]:
+    """(instruments, stem names, frames of every stem: song + tail) of a MIDI file."""
     import pretty_midi
 
     midi = pretty_midi.PrettyMIDI(io.BytesIO(midi_bytes))
-    total_frames = int(round((midi.get_end_time() + TAIL_S) * sample_rate))
     used: set[str] = set()
-    for index, instrument in enumerate(midi.instruments):
-        name = _stem_name(instrument.name or ("drums" if instrument.is_drum else f"track{index}"), used)
-        yield Stem(name, render_track(instrument, total_frames, soundfont, sample_rate))
+    names = [_stem_name(instrument.name or ("drums" if instrument.is_drum else f"track{index}"), used)
+             for index, instrument in enumerate(midi.instruments)]
+    return midi.instruments, names, int(round((midi.get_end_time() + TAIL_S) * sample_rate))
 
 
-def render_midi(midi_bytes: bytes, soundfont: Path, sample_rate: int = SAMPLE_RATE) -> list[Stem]:
+def iter_stems(midi_bytes: bytes, soundfont: Path, sample_rate: int = SAMPLE_RATE,
+               threads: int | None = None) -> Iterator[Stem]:
+    """Render the tracks of a MIDI file ``threads`` at a time; stems are yielded in track order and
+    share one length (song + tail). ``threads=1`` holds one stem in memory at once."""
+    instruments, names, frames = _tracks(midi_bytes, sample_rate)
+    yield from costliest_first(lambda i: Stem(names[i], render_track(instruments[i], frames, soundfont, sample_rate)),
+                               range(len(names)), threads, lambda i: _sounding_seconds(instruments[i]))
+
+
+def render_midi(midi_bytes: bytes, soundfont: Path, sample_rate: int = SAMPLE_RATE,
+                threads: int | None = None) -> list[Stem]:
     """Every track of a MIDI file as a stem."""
-    return list(iter_stems(midi_bytes, soundfont, sample_rate))
+    return list(iter_stems(midi_bytes, soundfont, sample_rate, threads))
+
+
+def stem_wav(audio: np.ndarray, sample_rate: int) -> bytes:
+    """A stem as 24-bit WAV; one that would clip is scaled under 0 dBFS."""
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    return wav_bytes(audio * (0.98 / peak) if peak > 0.98 else audio, sample_rate)
+
+
+def render_stem_files(midi_bytes: bytes, soundfont: Path, sample_rate: int = SAMPLE_RATE,
+                      threads: int | None = None) -> Iterator[tuple[str, bytes]]:
+    """(stem name, 24-bit WAV) of each track in track order, rendered and encoded ``threads`` at a time."""
+    instruments, names, frames = _tracks(midi_bytes, sample_rate)
+
+    def work(i: int) -> tuple[str, bytes]:
+        return names[i], stem_wav(render_track(instruments[i], frames, soundfont, sample_rate), sample_rate)
+
+    yield from costliest_first(work, range(len(names)), threads, lambda i: _sounding_seconds(instruments[i]))
 
 
 def _stem_name(raw: str, used: set[str]) -> str:
@@ -164,12 +200,8 @@ def _stem_name(raw: str, used: set[str]) -> str:
 
 def store_stems(stems: Iterable[Stem], store: ArtifactStore, namespace: str, sample_rate: int) -> list[Artifact]:
     """Store each stem as ``stem-<name>.wav`` (24-bit; a stem that would clip is scaled under 0 dBFS)."""
-    artifacts = []
-    for stem in stems:
-        peak = float(np.max(np.abs(stem.audio))) if stem.audio.size else 0.0
-        audio = stem.audio * (0.98 / peak) if peak > 0.98 else stem.audio
-        artifacts.append(store.put(namespace, f"stem-{stem.name}.wav", wav_bytes(audio, sample_rate), "audio/wav"))
-    return artifacts
+    return [store.put(namespace, f"stem-{stem.name}.wav", stem_wav(stem.audio, sample_rate), "audio/wav")
+            for stem in stems]
 
 
 class FluidSynthRenderer(BaseProvider):
@@ -180,16 +212,18 @@ class FluidSynthRenderer(BaseProvider):
     version = "1"
     capabilities = frozenset({"general-midi", "stems", "deterministic"})
 
-    def __init__(self, soundfont: str | os.PathLike[str] | None = None, sample_rate: int = SAMPLE_RATE) -> None:
+    def __init__(self, soundfont: str | os.PathLike[str] | None = None, sample_rate: int = SAMPLE_RATE,
+                 threads: int | None = None) -> None:
         self._soundfont = Path(soundfont) if soundfont else None
         self.sample_rate = sample_rate
+        self.threads = threads  # tracks rendered at once (None: the machine's cores, at most 4)
 
     def run(self, ctx: CompositionContext, store: ArtifactStore, namespace: str) -> RenderSection:
         if ctx.arrangement is None:
             raise StageError("missing_input", "render needs the arrangement section")
         soundfont = soundfont_path(self._soundfont)
-        stems = iter_stems(store.get(ctx.arrangement.midi.uri), soundfont, self.sample_rate)
-        artifacts = store_stems(stems, store, namespace, self.sample_rate)
+        files = render_stem_files(store.get(ctx.arrangement.midi.uri), soundfont, self.sample_rate, self.threads)
+        artifacts = [store.put(namespace, f"stem-{name}.wav", wav, "audio/wav") for name, wav in files]
         if not artifacts:
             raise StageError("empty_arrangement", "the arrangement MIDI has no tracks")
         return RenderSection(stems=artifacts, sample_rate=self.sample_rate, soundfont=soundfont.name)

@@ -9,6 +9,7 @@ import pytest
 import soundfile as sf
 from pedalboard.io import AudioFile
 
+from composition.models import MixOptions
 from music.master import PedalboardMaster, finalize, stem_role, true_peak_limit
 from music.metrics_audio import integrated_lufs, true_peak_dbtp
 from music.render import SMALL_SOUNDFONT, FluidSynthRenderer
@@ -70,6 +71,15 @@ def test_same_song_same_master(tmp_path):
     first = _song(LocalArtifactStore(tmp_path / "a"), "d")
     second = _song(LocalArtifactStore(tmp_path / "b"), "d")
     assert [a.sha256 for a in first.master.outputs] == [a.sha256 for a in second.master.outputs]
+
+
+def test_master_in_threads_is_the_master_made_one_step_at_a_time(sung):
+    store, ctx = sung
+    ctx = ctx.model_copy(update={"request": ctx.request.model_copy(update={"mix": MixOptions(brightness=0.4)})})
+    one = PedalboardMaster(threads=1).run(ctx, store, "one")
+    three = PedalboardMaster(threads=3).run(ctx, store, "three")
+    assert [(a.name, a.sha256) for a in three.outputs] == [(a.name, a.sha256) for a in one.outputs]
+    assert three.metrics == one.metrics and three.metrics.vocal_pitch_error_cents is not None
 
 
 def test_limiter_holds_the_ceiling_on_a_hot_signal():

@@ -59,3 +59,11 @@ def test_render_needs_the_arrangement(store):
     with pytest.raises(StageError) as error:
         FluidSynthRenderer(soundfont=SMALL_SOUNDFONT).run(ctx, store, "song1")
     assert error.value.code == "missing_input"
+
+
+def test_tracks_rendered_in_parallel_are_the_stems_rendered_one_at_a_time(store):
+    ctx = tiny_context(store, "song1", instrumental=True)
+    one = FluidSynthRenderer(soundfont=SMALL_SOUNDFONT, threads=1).run(ctx, store, "one")
+    three = FluidSynthRenderer(soundfont=SMALL_SOUNDFONT, threads=3).run(ctx, store, "three")
+    assert [a.name for a in three.stems] == [a.name for a in one.stems]
+    assert [a.sha256 for a in three.stems] == [a.sha256 for a in one.stems]
