@@ -35,11 +35,17 @@ def client(url: str, api_key: str, timeout: float = 30.0) -> httpx.Client:
 
 def submit(http: httpx.Client, body: dict, idempotency_key: str | None = None) -> str:
     """POST the request (retrying transport errors and 429s with the same key); return the composition id."""
+    return _post_accepted(http, "/api/v2/compositions", body, idempotency_key)["id"]
+
+
+def _post_accepted(http: httpx.Client, path: str, body: dict, idempotency_key: str | None) -> dict:
+    """POST ``body`` until it is accepted (202), retrying transport errors and 429s (after their
+    Retry-After) with the same Idempotency-Key, so a retry never makes a second one; the answer's JSON."""
     key = idempotency_key or str(uuid.uuid4())
     response = None
     for attempt in range(5):
         try:
-            response = http.post("/api/v2/compositions", json=body, headers={"Idempotency-Key": key})
+            response = http.post(path, json=body, headers={"Idempotency-Key": key})
         except httpx.TransportError:
             if attempt == 4:
                 raise
@@ -50,7 +56,7 @@ def submit(http: httpx.Client, body: dict, idempotency_key: str | None = None) -
             continue
         if response.status_code != 202:
             raise ApiError(response)
-        return response.json()["id"]
+        return response.json()
     raise ApiError(response)
 
 
@@ -106,24 +112,8 @@ def events(http: httpx.Client, composition_id: str, *, deadline: float | None = 
 def revise(http: httpx.Client, composition_id: str, stage: str, changes: dict,
            idempotency_key: str | None = None) -> int:
     """POST a revision (retrying transport errors and 429s with the same key); return its number."""
-    key = idempotency_key or str(uuid.uuid4())
-    response = None
-    for attempt in range(5):
-        try:
-            response = http.post(f"/api/v2/compositions/{composition_id}/revisions",
-                                 json={"stage": stage, "changes": changes}, headers={"Idempotency-Key": key})
-        except httpx.TransportError:
-            if attempt == 4:
-                raise
-            time.sleep(1 + attempt)
-            continue
-        if response.status_code == 429:
-            time.sleep(float(response.headers.get("Retry-After", "1")))
-            continue
-        if response.status_code != 202:
-            raise ApiError(response)
-        return response.json()["number"]
-    raise ApiError(response)
+    return _post_accepted(http, f"/api/v2/compositions/{composition_id}/revisions",
+                          {"stage": stage, "changes": changes}, idempotency_key)["number"]
 
 
 def download(http: httpx.Client, composition_id: str, out_dir: Path, revision: int | None = None) -> list[Path]:
