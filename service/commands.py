@@ -11,19 +11,20 @@ import json
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from composition.errors import Busy, Conflict, InvalidInput, NotFound
-from composition.events import CancelRequested, CompositionRequested, FeedbackSubmitted
+from composition.events import CompositionRequested, FeedbackSubmitted
 from composition.models import CompositionRequest
-from infra.topics import CONTROL, FEEDBACK, REQUESTS, Topics
+from infra.topics import FEEDBACK, REQUESTS, Topics
 from producers import outbox
 from producers.tracing import child_of
 from readmodel.models import TERMINAL, Composition
 from service import queries
 from service.admission import Admission, Backlogged
+from service.cancel import request_cancel
 from service.models import Submission
 from tenancy.keys import TenantInfo
 
@@ -125,16 +126,9 @@ class Commands:
                                          .with_for_update()).scalar_one_or_none()
             if submission is None:
                 raise NotFound("composition")
-            status = _projected_status(session, composition_id)
-            if status in TERMINAL:
-                raise Conflict(f"the composition is already {status}", kind="already-finished")
-            if submission.cancel_requested_at is None:
-                session.execute(update(Submission).where(Submission.id == composition_id)
-                                .values(cancel_requested_at=func.now(), cancel_reason=reason))
-                outbox.add(session, self.topics.name(CONTROL),
-                           CancelRequested(composition_id=composition_id, tenant_id=tenant.id, reason=reason),
-                           traceparent=child_of(traceparent))
-            return "cancelling"
+            return request_cancel(session, self.topics, submission, composition_id, tenant.id, what="composition",
+                                  status=_projected_status(session, composition_id), reason=reason,
+                                  traceparent=traceparent, cancel_reason=reason)
 
     def feedback(self, tenant: TenantInfo, composition_id: uuid.UUID, *, rating: int, tags: list[str],
                  comment: str | None, traceparent: str | None = None) -> uuid.UUID:

@@ -14,20 +14,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from composition.artifacts import ArtifactNotFound, ArtifactStore
-from composition.errors import Conflict, InvalidInput, NotFound
-from composition.events import CancelRequested, SetRequested
+from composition.errors import InvalidInput, NotFound
+from composition.events import SetRequested
 from composition.models import Artifact, FormSection
 from composition.sets import SetRequest, SetTrack
-from infra.topics import CONTROL, REQUESTS, Topics
+from infra.topics import REQUESTS, Topics
 from producers import outbox
 from producers.tracing import child_of
 from readmodel.models import TERMINAL
 from readmodel.sets import DjSet
 from service import queries
+from service.cancel import request_cancel
 from service.queries import CompositionView
 from tenancy.keys import TenantInfo
 
@@ -112,14 +113,8 @@ class Sets:
                                   .with_for_update()).scalar_one_or_none()
             if row is None:
                 raise NotFound("set")
-            if row.status in TERMINAL:
-                raise Conflict(f"the set is already {row.status}", kind="already-finished")
-            if row.cancel_requested_at is None:
-                session.execute(update(DjSet).where(DjSet.id == set_id).values(cancel_requested_at=func.now()))
-                outbox.add(session, self.topics.name(CONTROL),
-                           CancelRequested(composition_id=set_id, tenant_id=tenant.id, reason=reason),
-                           traceparent=child_of(traceparent))
-            return "cancelling"
+            return request_cancel(session, self.topics, row, set_id, tenant.id, what="set", status=row.status,
+                                  reason=reason, traceparent=traceparent)
 
     def get(self, session: Session, tenant: TenantInfo, set_id: uuid.UUID) -> DjSet:
         row = session.execute(select(DjSet).where(DjSet.id == set_id, DjSet.tenant_id == tenant.id)).scalar_one_or_none()

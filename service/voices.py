@@ -13,11 +13,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, update
+from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from composition.artifacts import ArtifactStore
-from composition.errors import Conflict, InvalidInput, NotFound
+from composition.errors import InvalidInput, NotFound
 from composition.events import CancelRequested, VoiceRequested
 from composition.models import Artifact, VoiceProfile, is_profile_id
 from composition.voices import VoiceRequest
@@ -28,6 +28,7 @@ from producers import outbox
 from producers.tracing import child_of
 from readmodel.models import TERMINAL
 from readmodel.voices import Voice, voice_of
+from service.cancel import request_cancel
 from tenancy.keys import TenantInfo
 
 MEDIA_TYPES = {"wav": "audio/wav", "flac": "audio/flac", "mp3": "audio/mpeg", "ogg": "audio/ogg"}
@@ -104,14 +105,8 @@ class Voices:
             voice = voice_of(session, tenant.id, voice_id, lock=True)
             if voice is None:
                 raise NotFound("voice")
-            if voice.status in TERMINAL:
-                raise Conflict(f"the voice is already {voice.status}", kind="already-finished")
-            if voice.cancel_requested_at is None:
-                session.execute(update(Voice).where(Voice.id == voice_id).values(cancel_requested_at=func.now()))
-                outbox.add(session, self.topics.name(CONTROL),
-                           CancelRequested(composition_id=voice_id, tenant_id=tenant.id, reason="cancelled by user"),
-                           traceparent=child_of(traceparent))
-            return "cancelling"
+            return request_cancel(session, self.topics, voice, voice_id, tenant.id, what="voice", status=voice.status,
+                                  reason="cancelled by user", traceparent=traceparent)
 
 
 def ready_profile(session: Session, tenant_id: str, voice: str | None, field: str = "voice") -> VoiceProfile | None:

@@ -11,7 +11,6 @@ outage is transient: the batch is rolled back, the consumer seeks back, and it r
 from __future__ import annotations
 
 import logging
-import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -21,12 +20,11 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 from sqlalchemy.orm import Session, sessionmaker
 
-from infra import tracing
 from infra.settings import ServiceSettings
 from infra.topics import EVENTS, Topics
 from readmodel.projection import project
 from schemas import wire
-from stream_processors.batch_consumer import BatchConsumer
+from stream_processors.batch_consumer import BatchConsumer, run_in_foreground
 
 log = logging.getLogger("cadenza.projector")
 
@@ -65,24 +63,7 @@ class Projector(BatchConsumer):
 
 def main() -> None:
     """`cadenza run projector`: the projector in the foreground until SIGINT/SIGTERM."""
-    from infra.database import make_engine, make_session_factory
-    from stream_processors.metrics import serve
-
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = ProjectorSettings()
-    serve(settings.metrics_port, settings.metrics_host)
-    tracing.setup("projector", settings.trace_config)
-    wire.configure(settings.schema_settings)
-    engine = make_engine(settings.database_url, pool_size=2, max_overflow=0)
-    projector = Projector(make_session_factory(engine), settings.bootstrap_servers, settings.topics,
-                          group_id=settings.group_id, batch_size=settings.batch_size,
-                          poll_timeout_s=settings.poll_timeout_s)
-    signal.signal(signal.SIGTERM, projector.stop)
-    signal.signal(signal.SIGINT, projector.stop)
-    log.info("projector consuming %s as %s", projector.events_topic, settings.group_id)
-    try:
-        projector.run()
-    finally:
-        projector.close()
-        engine.dispose()
-        log.info("projector stopped (%d applied, %d dead-lettered)", projector.applied, projector.dead_lettered)
+    run_in_foreground("projector", settings, lambda sessions: Projector(
+        sessions, settings.bootstrap_servers, settings.topics, group_id=settings.group_id,
+        batch_size=settings.batch_size, poll_timeout_s=settings.poll_timeout_s), log)

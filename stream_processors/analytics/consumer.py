@@ -4,7 +4,6 @@ the requests and the ratings, recording into its own tables (idempotent by event
 from __future__ import annotations
 
 import logging
-import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -14,12 +13,11 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 from sqlalchemy.orm import Session, sessionmaker
 
-from infra import tracing
 from infra.settings import ServiceSettings
 from infra.topics import EVENTS, FEEDBACK, REQUESTS, Topics
 from schemas import wire
 from stream_processors.analytics.recorder import record
-from stream_processors.batch_consumer import BatchConsumer
+from stream_processors.batch_consumer import BatchConsumer, run_in_foreground
 
 log = logging.getLogger("cadenza.analytics")
 
@@ -54,24 +52,8 @@ class AnalyticsConsumer(BatchConsumer):
 
 
 def main() -> None:
-    from infra.database import make_engine, make_session_factory
-    from stream_processors.metrics import serve
-
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    """`cadenza run analytics`: the analytics consumer in the foreground until SIGINT/SIGTERM."""
     settings = AnalyticsSettings()
-    serve(settings.metrics_port, settings.metrics_host)
-    tracing.setup("analytics", settings.trace_config)
-    wire.configure(settings.schema_settings)
-    engine = make_engine(settings.database_url, pool_size=2, max_overflow=0)
-    consumer = AnalyticsConsumer(make_session_factory(engine), settings.bootstrap_servers, settings.topics,
-                                 group_id=settings.group_id, batch_size=settings.batch_size,
-                                 poll_timeout_s=settings.poll_timeout_s)
-    signal.signal(signal.SIGTERM, consumer.stop)
-    signal.signal(signal.SIGINT, consumer.stop)
-    log.info("analytics consuming %s as %s", ", ".join(consumer.topic_names), settings.group_id)
-    try:
-        consumer.run()
-    finally:
-        consumer.close()
-        engine.dispose()
-        log.info("analytics stopped (%d recorded, %d dead-lettered)", consumer.applied, consumer.dead_lettered)
+    run_in_foreground("analytics", settings, lambda sessions: AnalyticsConsumer(
+        sessions, settings.bootstrap_servers, settings.topics, group_id=settings.group_id,
+        batch_size=settings.batch_size, poll_timeout_s=settings.poll_timeout_s), log, applied="recorded")
