@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml infra/apt-packages.txt infra/setup.sh infra/kafka/pom.x
 	touch $(STAMP)
 
 test: setup
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider --durations=20
 
 test-unit: setup
 	$(PY) -m pytest -q -p no:cacheprovider tests/unit

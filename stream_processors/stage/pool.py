@@ -21,7 +21,7 @@ import time
 from functools import lru_cache
 
 from opentelemetry.trace import Status, StatusCode
-from pebble import ProcessPool
+from pebble import ProcessExpired, ProcessPool
 
 from composition.contexts import SECTION_TYPES
 from composition.events import Error
@@ -58,6 +58,10 @@ def die_with(parent_pid: int) -> None:
         pass
     if os.getppid() != parent_pid:  # the worker died before the prctl
         os._exit(1)
+    # Out of the worker's process group: a signal to the group (Ctrl-C in a terminal, ``kill -TERM -pgid``,
+    # a supervisor stopping the worker) reaches the worker alone, which stops its pool in order; a pool
+    # process killed under a running attempt would otherwise end that attempt as a crash.
+    os.setpgrp()
     threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), name="parent-watchdog", daemon=True).start()
 
 
@@ -167,8 +171,15 @@ class PoolRunner:
 
     async def run(self, stage: StageName, context: CompositionContext, namespace: str, hint: str | None,
                   policies: dict[str, dict[str, float]] | None) -> StageOutcome:
-        return await self._call(run_stage_traced, self.trace, tracing.traceparent_of(), self.providers, self.config,
-                                self.store, stage, context, namespace, hint, policies)
+        started = time.time()
+        try:
+            return await self._call(run_stage_traced, self.trace, tracing.traceparent_of(), self.providers,
+                                    self.config, self.store, stage, context, namespace, hint, policies)
+        except ProcessExpired as exc:  # the process died under the attempt (a crash, the OOM killer): retry it
+            return StageOutcome(provider=hint or "unknown", started_s=started, finished_s=time.time(),
+                                error=Error(code="process_died", retryable=True,
+                                            message=f"the pool process running {stage.value} died ({exc}, "
+                                                    f"exit code {exc.exitcode})"))
 
     async def compensate(self, stage: StageName, artifacts: list[Artifact]) -> list[str]:
         return await self._call(compensate, self.providers, self.config, self.store, stage, artifacts)

@@ -31,6 +31,9 @@ class WavMaster(FakeProvider):
         section = super().run(ctx, store, namespace)  # the scripted behaviour (failures, hangs)
         tone = 220.0 + zlib.crc32(namespace.encode()) % 440  # one tone per run: revisions sound different
         master = store.put(namespace, "master.wav", sine_wav(freq=tone), "audio/wav")
+        for placeholder in section.outputs:  # the fake's own master.wav: this one replaces it
+            if placeholder.uri != master.uri:
+                store.delete(placeholder.uri)
         return section.model_copy(update={"outputs": [master]})
 
 

@@ -14,7 +14,7 @@ import uuid
 import httpx
 import pytest
 
-from infra.net import free_port
+from infra.net import free_port, free_ports
 from infra.observability.config import JOB
 from tests.e2e.stack import REQUEST, ROOT
 from tests.unit.infra.test_observability import dashboard_exprs, exported_metrics
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.e2e
 OF_EACH = {"relay": "cadenza_outbox_published_total", "projector": "cadenza_projector_events_total",
            "saga": "cadenza_compositions_terminal_total", "stages": "cadenza_stage_duration_seconds_count",
            "feedback": "cadenza_events_in_total", "analytics": "cadenza_analytics_events_total",
-           "api": "cadenza_api_requests_total"}
+           "api": "cadenza_api_requests_total", "sweeper": "cadenza_retention_last_pass_seconds"}
 
 
 def query(prometheus: str, expr: str) -> list:
@@ -52,7 +52,7 @@ def stack_up(bootstrap_servers, postgres_server, tmp_path):
     if not __import__("shutil").which("prometheus"):
         pytest.fail("prometheus is not installed: apt-get install prometheus (infra/apt-packages.txt)")
     with fresh_database(postgres_server, "cadenza_obs") as url:
-        api_port, prom_port, metrics_base = free_port(), free_port(), free_port()
+        api_port, prom_port, metrics_base = free_port(), free_port(), free_ports(20)
         env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers, "DATABASE_URL": url,
                "CADENZA_RUN_DIR": str(tmp_path / "run"), "CADENZA_TOPIC_PREFIX": f"o{uuid.uuid4().hex[:8]}.",
                "CADENZA_PROVIDERS": "tests.e2e.providers:registry", "CADENZA_FAKE_STATE_DIR": str(tmp_path / "fake"),

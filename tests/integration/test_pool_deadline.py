@@ -4,6 +4,8 @@ on in the pool beside its retry, so a busy stage fell further behind with every 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import time
 import uuid
 from pathlib import Path
@@ -50,3 +52,42 @@ def test_a_timed_out_attempt_is_stopped_and_its_slot_runs_the_next(tmp_path: Pat
     assert before != after, "the process running the expired attempt was not replaced"
     assert not alive(before[0]), "the process running the expired attempt still runs"
     assert waited < 60, f"the next attempt waited {waited:.0f} s for the slot"
+
+
+def test_a_pool_process_that_dies_under_an_attempt_is_a_retryable_failure_not_a_poison_message(
+        tmp_path: Path, monkeypatch) -> None:
+    """A crash or the OOM killer ends the process, not the request: the saga retries it."""
+    monkeypatch.setenv("CADENZA_FAKE_STATE_DIR", str(tmp_path / "fakes"))
+    runner = PoolRunner(PROVIDERS, EngineConfig(), StoreConfig(root=tmp_path / "store"), size=1)
+
+    async def scenario():
+        await runner.warm()
+        [pid] = runner.processes()
+        attempt = asyncio.ensure_future(
+            runner.run(StageName.PLAN, _context("script: plan=hang:120"), str(uuid.uuid4()), "local", None))
+        await asyncio.sleep(1.0)
+        os.kill(pid, signal.SIGKILL)
+        return await asyncio.wait_for(attempt, 30)
+
+    try:
+        outcome = asyncio.run(scenario())
+    finally:
+        runner.close()
+    assert outcome.error is not None and outcome.error.code == "process_died" and outcome.error.retryable
+    assert "plan" in outcome.error.message
+
+
+def test_a_signal_to_the_worker_s_process_group_does_not_reach_its_pool_processes(tmp_path: Path,
+                                                                                   monkeypatch) -> None:
+    """Ctrl-C or ``kill -TERM -pgid`` stops the worker, which stops its pool in order; were the pool
+    processes in the group too they would die under their attempts first (seen as dead-lettered
+    requests when a worker was scaled in)."""
+    monkeypatch.setenv("CADENZA_FAKE_STATE_DIR", str(tmp_path / "fakes"))
+    runner = PoolRunner(PROVIDERS, EngineConfig(), StoreConfig(root=tmp_path / "store"), size=1)
+    try:
+        asyncio.run(runner.warm())
+        [pid] = runner.processes()
+        assert os.getpgid(pid) != os.getpgid(0)
+    finally:
+        runner.close()
+    assert not alive(pid), "the pool process outlived the pool's close"

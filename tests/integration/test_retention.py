@@ -104,7 +104,8 @@ def test_the_event_log_of_a_long_finished_composition_goes_its_result_stays(pipe
     assert before > 2
     time.sleep(1.5)
     with sessions() as session, session.begin():
-        assert sweep_event_log(session, keep_s=1.0, batch=500) == before - 1
+        # other tests' long-finished compositions share the database: at least this one's rows go
+        assert sweep_event_log(session, keep_s=1.0, batch=500) >= before - 1
     with sessions() as session:
         left = session.execute(select(CompositionEvent.type).where(CompositionEvent.composition_id == done)).scalars()
         assert list(left) == ["CompositionCompleted"]  # the event stream still answers with its end
