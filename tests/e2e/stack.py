@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from infra.database import make_engine, make_session_factory
+from infra.net import free_port
 from infra.topics import Topics, ensure_topics
 from tenancy.keys import create_tenant
 
@@ -24,12 +24,6 @@ ROOT = Path(__file__).resolve().parents[2]
 TERMINAL = {"CompositionCompleted", "CompositionFailed", "CompositionCancelled"}
 REQUEST = {"mood": "happy", "genres": [{"genre": "pop", "weight": 1.0}], "theme": "an e2e song", "duration_s": 30,
            "seed": 3}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

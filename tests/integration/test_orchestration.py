@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from composition.models import SONG_STAGES, StageName
+from infra.net import free_port
 from infra.topics import REQUESTS
 from tests.integration.pipeline_harness import Pipeline
 
@@ -28,14 +29,6 @@ def pipeline(bootstrap_servers: str, tmp_path_factory: pytest.TempPathFactory) -
     pipe.start_stages(pipe.metrics_ports["stages"])
     yield pipe
     pipe.close()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def scrape(port: int) -> dict[str, float]:
