@@ -4,9 +4,10 @@ A singer hands it, per sung note, a :class:`Syllable` source: the WORLD frames (
 aperiodicity, voicing) of that syllable as a text-to-speech voice spoke it, with its onset
 consonants, vowel and coda marked. The engine lays the frames on the note: the vowel starts on the
 note (where a listener hears the beat), the onset consonants just before it at their spoken length
-(shortened only where the notes are too close), the coda at the end; the vowel's frames are
-stretched over the rest. f0 is replaced by the note's pitch with the style's vibrato and a glide
-from the previous note; breathiness raises the aperiodicity above 1.5 kHz. Each phrase is
+(shortened only where the notes are too close), the coda at the end; the vowel's steady part is
+stretched over the rest (its onset, the transition out of the consonant, keeps its spoken speed).
+f0 is replaced by the note's pitch with the style's vibrato and, legato, a glide from the previous
+note that arrives with the vowel (the onset consonants stay near the previous pitch); breathiness raises the aperiodicity above 1.5 kHz. Each phrase is
 resynthesised in one WORLD call, phrases in a thread pool (WORLD releases the GIL).
 
 WORLD's synthesis is deterministic (its noise generator is reseeded on every call), so the same
@@ -31,9 +32,11 @@ BREATH_FROM_HZ = 1500.0
 MAX_LEAD_IN_S = 0.18  # onset consonants before a note after a rest take at most this long
 MIN_SUNG_FRAMES = 6  # a note under 30 ms is not sung, as in the formant singer
 LATE_SHARE = 0.0  # share of the onset consonants sung after the note start (0: the vowel is on the beat)
-# output time share -> spoken vowel share: through the vowel's onset quickly, hold its steady part,
-# glide late (a diphthong's second element comes at the end of the note, as singers do)
-VOWEL_WARP = ((0.0, 0.08, 0.75, 1.0), (0.0, 0.25, 0.55, 1.0))
+# the spoken vowel's parts: its onset (the transition out of the consonant), its steady part, its
+# end (a diphthong's second element, the transition into the coda)
+VOWEL_ONSET, VOWEL_END = 0.25, 0.45
+END_SHARE = 0.25  # a stretched vowel's end takes at least this share of the note (a diphthong glides late)
+GLIDE_LEAD = 0.5  # share of the portamento sung before the vowel (legato: the pitch arrives with the vowel)
 
 
 @dataclass(frozen=True)
@@ -180,29 +183,42 @@ def place(notes: list[SungNote], sources: list[Syllable], style: VocalStyle) -> 
     return placed
 
 
+def vowel_map(held: int, spoken: int) -> np.ndarray:
+    """Spoken vowel share (0..1) per output frame of a vowel held ``held`` frames that was spoken in
+    ``spoken``. Held no longer than spoken: linear. Held longer: the onset (the consonant-vowel
+    transition, where a listener hears which consonant it was) at its spoken speed, the steady part
+    stretched, the end (a diphthong's glide) at its spoken speed but over at least END_SHARE of
+    the note, as singers glide late."""
+    u = (np.arange(held) + 0.5) / held
+    if held <= spoken:
+        return u
+    ratio = spoken / held
+    onset_out = VOWEL_ONSET * ratio
+    end_out = 1.0 - max(END_SHARE, VOWEL_END * ratio)
+    return np.interp(u, (0.0, onset_out, end_out, 1.0), (0.0, VOWEL_ONSET, 1.0 - VOWEL_END, 1.0))
+
+
 def _positions(source: Syllable, at: Placement) -> np.ndarray:
     """Fractional source frame per output frame: consonants linear (compressed when shortened), the
-    vowel stretched along VOWEL_WARP (its onset passed quickly, its steady part held, a diphthong's
-    glide at the end)."""
-    held = at.coda - at.vowel
-    u = (np.arange(held) + 0.5) / held
-    warped = np.interp(u, VOWEL_WARP[0], VOWEL_WARP[1])
+    vowel along :func:`vowel_map`."""
     lo, hi = source.onset, source.vowel_end
     lead, coda = at.vowel - at.lead_in, at.end - at.coda
     return np.concatenate([
         np.linspace(0, lo, lead, endpoint=False),
-        lo + warped * max(hi - lo - 1, 0),
+        lo + vowel_map(at.coda - at.vowel, max(hi - lo, 1)) * max(hi - lo - 1, 0),
         np.linspace(hi, source.frames - 1, coda) if coda else np.zeros(0),
     ])
 
 
 def _f0_frames(note: SungNote, prev: SungNote | None, at: Placement, style: VocalStyle) -> np.ndarray:
     """The note's frequency per frame of [lead_in, end): delayed vibrato from the vowel, a glide
-    from ``prev`` over the style's portamento time."""
+    from ``prev`` over the style's portamento time around the vowel's start (GLIDE_LEAD of it
+    before): legato onset consonants stay near the previous pitch and the new one arrives with the
+    vowel, so the note is heard where its vowel starts."""
     t = (np.arange(at.end - at.lead_in) - (at.vowel - at.lead_in)) * HOP_S  # 0 at the vowel
     cents = np.zeros(len(t))
     if prev is not None and note.start_s - prev.end_s < 0.15 and style.portamento_s > 0:
-        glide = np.clip((t - t[0]) / style.portamento_s, 0.0, 1.0)
+        glide = np.clip(t / style.portamento_s + GLIDE_LEAD, 0.0, 1.0)
         cents += (prev.pitch - note.pitch) * 100.0 * (1.0 - glide) ** 2
     since = np.maximum(t - style.vibrato_delay_s, 0.0)
     cents += style.vibrato_cents * np.clip(since / 0.2, 0.0, 1.0) * np.sin(2 * np.pi * style.vibrato_rate_hz * since)

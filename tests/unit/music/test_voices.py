@@ -1,18 +1,29 @@
 """Four voices: each melody lies in its voice's range; a voice's timbre is data (a target envelope
-plugs in); the backing vocal follows the genre; the sung-onset metric measures what it says."""
+plugs in); the backing vocal follows the genre; the sung-onset metric measures what it says; a held vowel keeps its onset's speed and the
+legato pitch arrives with the vowel."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from composition.models import VOICES, CompositionRequest, GenreWeight, Mood
+from composition.models import VOICES, CompositionRequest, GenreWeight, Mood, Syllable
 from music.engine import SYMBOLIC_STAGES, compose
 from music.metrics_audio import note_onsets_s
 from music.vocals import VOICE_PROFILES, sung_notes, vocal_style
 from music.vocals.backing import backing_kind, backing_notes
-from music.vocals.style import VoiceProfile, scale_from_formants
-from music.vocals.world import Analysis, shape_timbre
+from music.vocals.style import SungNote, VoiceProfile, scale_from_formants
+from music.vocals.world import (
+    GLIDE_LEAD,
+    HOP_S,
+    VOWEL_END,
+    VOWEL_ONSET,
+    Analysis,
+    Placement,
+    _f0_frames,
+    shape_timbre,
+    vowel_map,
+)
 from music.voices import VOICE_RANGES
 from storage.local import LocalArtifactStore
 
@@ -105,3 +116,48 @@ def test_onset_metric_finds_vowels_after_consonants_and_rests():
         audio[burst] = 0.05 * np.random.default_rng(0).standard_normal(burst.sum())
     onsets = note_onsets_s(audio, rate, notes)
     assert all(o is not None and abs(o - (n[1] + 0.02)) <= 0.015 for o, n in zip(onsets, notes))
+
+
+def test_onset_metric_stays_on_time_late_in_a_song():
+    """At 44.1 kHz a 5 ms frame is 220.5 samples; the level frames must not drift from the pitch
+    track's (a hop rounded to 220 samples put them 115 ms late at 50 s)."""
+    rate = 44100
+    t = np.arange(int(62.0 * rate)) / rate
+    notes = [(69, start, start + 0.5) for start in (5.0, 30.0, 60.0)]
+    audio = np.zeros_like(t)
+    for pitch, start, end in notes:  # a quiet tone at the pitch, then the loud vowel on the note
+        lead = (t >= start - 0.06) & (t < start)
+        audio[lead] = 0.02 * np.sin(2 * np.pi * 440 * t[lead])
+        tone = (t >= start) & (t < end)
+        audio[tone] = 0.5 * np.sin(2 * np.pi * 440 * t[tone])
+    onsets = note_onsets_s(audio, rate, notes)
+    assert all(o is not None and abs(o - n[1]) <= 0.01 for o, n in zip(onsets, notes))
+
+
+def test_a_held_vowel_keeps_its_onset_at_spoken_speed():
+    """The consonant-vowel transition (the vowel's first quarter) is played at its spoken speed on a
+    long note, the steady part is stretched, the end glides late; a note no longer than the spoken
+    vowel is compressed evenly."""
+    spoken = 20
+    held = vowel_map(200, spoken)
+    assert np.all(np.diff(held) > 0) and 0 < held[0] and held[-1] < 1
+    onset_frames = int(np.argmax(held >= VOWEL_ONSET))
+    assert abs(onset_frames - VOWEL_ONSET * spoken) <= 1  # 5 frames spoken -> 5 frames sung
+    assert held[int(0.7 * 200)] < 1 - VOWEL_END + 0.01  # still in the steady part at 70%
+    short = vowel_map(10, spoken)
+    assert np.allclose(np.diff(short), 0.1)
+
+
+def test_legato_pitch_arrives_with_the_vowel():
+    """A legato note's onset consonants stay near the previous pitch; the new pitch is reached just
+    after the vowel starts (within the portamento), so the note is heard where its vowel is."""
+    style = vocal_style([GenreWeight(genre="pop", weight=1.0)])
+    prev = SungNote(0, 60, 0.0, 0.5, 100, Syllable(text="la", word="la", stress=1, phonemes=["L", "AA1"]), False)
+    note = SungNote(1, 64, 0.5, 1.0, 100, Syllable(text="ma", word="ma", stress=1, phonemes=["M", "AA1"]), False)
+    at = Placement(lead_in=90, vowel=100, coda=190, end=200)
+    f0 = _f0_frames(note, prev, at, style)
+    cents = 1200 * np.log2(f0 / (440 * 2 ** ((64 - 69) / 12)))
+    assert cents[0] <= -390  # the consonant's start: the previous note's pitch
+    lead = int(GLIDE_LEAD * style.portamento_s / HOP_S)
+    assert np.all(cents[:10 - lead] <= -390)
+    assert np.all(np.abs(cents[10 + int(style.portamento_s / HOP_S):10 + 40]) < 1)
