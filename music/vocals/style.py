@@ -25,7 +25,10 @@ class VoiceProfile:
       move by this factor (a WORLD singer warps its speaker's envelope by voice / speaker scale);
     - ``tilt``: glottal source slope, harmonic k falls as k**-tilt (about 6 dB/octave per unit; a
       WORLD singer adds the difference to its speaker's slope);
-    - ``breath``: baseline aspiration noise, 0..1;
+    - ``breath``: baseline aspiration noise, 0..1, from ``breath_from_hz`` up (reaching it 2 kHz
+      higher). A high voice takes more of it from lower down: at a soprano's pitch the harmonics are
+      too far apart to trace the first formant, and aspiration noise shaped by the same envelope
+      fills it in between them (measured: sung WER 0.18 -> 0.14 tiny.en, 0.12 -> 0.10 base);
     - ``vibrato_depth`` / ``vibrato_rate``: scale the genre's vibrato depth and shift its rate (Hz);
     - ``envelope``: optional target long-term spectral envelope, (Hz, dB) points, e.g. measured
       from a user's own recording: a WORLD singer equalises its speaker's average envelope
@@ -39,6 +42,7 @@ class VoiceProfile:
     formant_scale: float
     tilt: float
     breath: float
+    breath_from_hz: float = 1500.0
     vibrato_depth: float = 1.0
     vibrato_rate: float = 0.0
     envelope: tuple[tuple[float, float], ...] | None = None
@@ -67,8 +71,9 @@ def scale_from_formants(formants_hz: tuple[float, ...]) -> float:
 
 
 VOICE_PROFILES: dict[str, VoiceProfile] = {
-    "soprano": VoiceProfile("soprano", *VOICE_RANGES["soprano"], formant_scale=1.20, tilt=1.35, breath=0.14,
-                            vibrato_depth=1.15, vibrato_rate=0.3),
+    # a soprano's vibrato is kept shallow: sparse harmonics swept across the formants blur the vowels
+    "soprano": VoiceProfile("soprano", *VOICE_RANGES["soprano"], formant_scale=1.20, tilt=1.35, breath=0.3,
+                            breath_from_hz=800.0, vibrato_depth=0.6, vibrato_rate=0.3),
     "alto": VoiceProfile("alto", *VOICE_RANGES["alto"], formant_scale=1.14, tilt=1.25, breath=0.12),
     "tenor": VoiceProfile("tenor", *VOICE_RANGES["tenor"], formant_scale=1.0, tilt=1.1, breath=0.08),
     "baritone": VoiceProfile("baritone", *VOICE_RANGES["baritone"], formant_scale=0.93, tilt=1.05, breath=0.06,

@@ -7,8 +7,9 @@ note (where a listener hears the beat), the onset consonants just before it at t
 (shortened only where the notes are too close), the coda at the end; the vowel's steady part is
 stretched over the rest (its onset, the transition out of the consonant, keeps its spoken speed).
 f0 is replaced by the note's pitch with the style's vibrato and, legato, a glide from the previous
-note that arrives with the vowel (the onset consonants stay near the previous pitch); breathiness raises the aperiodicity above 1.5 kHz. Each phrase is
-resynthesised in one WORLD call, phrases in a thread pool (WORLD releases the GIL).
+note that arrives with the vowel (the onset consonants start at the previous pitch); breathiness
+raises the aperiodicity above the voice's ``breath_from_hz``. Each phrase is resynthesised in one
+WORLD call, phrases in a thread pool (WORLD releases the GIL).
 
 WORLD's synthesis is deterministic (its noise generator is reseeded on every call), so the same
 sources and notes give the same samples.
@@ -28,7 +29,6 @@ from music.vocals.style import SungNote, VocalStyle, VoiceProfile
 FRAME_MS = 5.0
 HOP_S = FRAME_MS / 1000
 SILENT_POWER = 1e-14  # spectral envelope of a silent frame
-BREATH_FROM_HZ = 1500.0
 MAX_LEAD_IN_S = 0.18  # onset consonants before a note after a rest take at most this long
 MIN_SUNG_FRAMES = 6  # a note under 30 ms is not sung, as in the formant singer
 LATE_SHARE = 0.0  # share of the onset consonants sung after the note start (0: the vowel is on the beat)
@@ -36,7 +36,7 @@ LATE_SHARE = 0.0  # share of the onset consonants sung after the note start (0: 
 # end (a diphthong's second element, the transition into the coda)
 VOWEL_ONSET, VOWEL_END = 0.25, 0.45
 END_SHARE = 0.25  # a stretched vowel's end takes at least this share of the note (a diphthong glides late)
-GLIDE_LEAD = 0.5  # share of the portamento sung before the vowel (legato: the pitch arrives with the vowel)
+GLIDE_LEAD = 1.0  # share of the portamento sung before the vowel (1: the legato pitch arrives with the vowel)
 
 
 @dataclass(frozen=True)
@@ -212,9 +212,9 @@ def _positions(source: Syllable, at: Placement) -> np.ndarray:
 
 def _f0_frames(note: SungNote, prev: SungNote | None, at: Placement, style: VocalStyle) -> np.ndarray:
     """The note's frequency per frame of [lead_in, end): delayed vibrato from the vowel, a glide
-    from ``prev`` over the style's portamento time around the vowel's start (GLIDE_LEAD of it
-    before): legato onset consonants stay near the previous pitch and the new one arrives with the
-    vowel, so the note is heard where its vowel starts."""
+    from ``prev`` over the style's portamento time ending as the vowel starts (GLIDE_LEAD of it
+    before the vowel): legato onset consonants start at the previous pitch and the new one arrives
+    with the vowel, so the note is heard where its vowel starts."""
     t = (np.arange(at.end - at.lead_in) - (at.vowel - at.lead_in)) * HOP_S  # 0 at the vowel
     cents = np.zeros(len(t))
     if prev is not None and note.start_s - prev.end_s < 0.15 and style.portamento_s > 0:
@@ -272,7 +272,7 @@ def sing(notes: list[SungNote], sources: list[Syllable], voice: VoiceProfile, st
     ``duration_s`` seconds at ``sample_rate``, peak at -3 dBFS."""
     rate, bins = sources[0].rate, sources[0].sp.shape[1]
     freqs = np.arange(bins) * rate / (2 * (bins - 1))
-    breath = np.clip((voice.breath + style.breathiness) * np.clip((freqs - BREATH_FROM_HZ) / 2000.0, 0, 1), 0.0, 0.9)
+    breath = np.clip((voice.breath + style.breathiness) * np.clip((freqs - voice.breath_from_hz) / 2000.0, 0, 1), 0.0, 0.9)
     placed = place(notes, sources, style)
     reference = float(np.median([_vowel_power(s) for s in sources]))
     track = np.zeros(int(round(duration_s * sample_rate)) + 1)
