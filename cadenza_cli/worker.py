@@ -18,7 +18,12 @@ def _run(faust_app, settings) -> None:
     serve(settings.metrics_port, settings.metrics_host)
     tracing.setup(faust_app.conf.id.removeprefix(settings.topics.prefix), settings.trace_config)
     wire.configure(settings.schema_settings)
-    worker = Worker(faust_app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
+    class _Worker(Worker):
+        def on_setup_root_logger(self, logger, level) -> None:
+            super().on_setup_root_logger(logger, level)
+            outage_log.install_on_handlers(logger)  # and a client logger made later: on the root's handlers
+
+    worker = _Worker(faust_app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
     outage_log.install()  # a broker outage is a line when it starts, a count, a line when it ends
     worker.spinner = None  # a terminal spinner: cursor escape codes in every log that is not a terminal
     worker.execute_from_commandline()

@@ -45,6 +45,13 @@ class OutageLog(logging.Filter):
         self.outages = 0
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # on a logger and on the root handlers both: a record is judged once, the second look agrees
+        verdict = getattr(record, "cadenza_outage", None)
+        if verdict is None:
+            verdict = record.cadenza_outage = self._judge(record)
+        return verdict
+
+    def _judge(self, record: logging.LogRecord) -> bool:
         if record.name == log.name:
             return True
         message = record.getMessage()
@@ -97,6 +104,29 @@ def install(prefixes: tuple[str, ...] = LOGGER_PREFIXES) -> OutageLog:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)
+    return _FILTER
+
+
+class _OnHandlers(logging.Filter):
+    """The process's filter on a handler: for the records of the clients' loggers only."""
+
+    def __init__(self, flt: OutageLog, prefixes: tuple[str, ...]) -> None:
+        super().__init__()
+        self.flt, self.prefixes = flt, prefixes
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not any(record.name == p or record.name.startswith(p + ".") for p in self.prefixes):
+            return True
+        return self.flt.filter(record)
+
+
+def install_on_handlers(logger: logging.Logger | None = None,
+                        prefixes: tuple[str, ...] = LOGGER_PREFIXES) -> OutageLog:
+    """Put the filter on ``logger``'s handlers too (the root's by default; call it once they exist): a
+    logger made after :func:`install` (a module imported late, a child logger) is covered there."""
+    for handler in (logger or logging.root).handlers:
+        if not any(isinstance(f, _OnHandlers) for f in handler.filters):
+            handler.addFilter(_OnHandlers(_FILTER, prefixes))
     return _FILTER
 
 

@@ -141,7 +141,8 @@ def test_up_brings_back_a_killed_broker_postgres_and_worker_and_leaves_nothing_b
         time.sleep(8)  # the clients' outage lines end once they have reconnected
         lines = connection_lines(up.text()[mark:])
         print(f"outage {outage_s:.1f} s; connection-error lines per process: {dict(lines)}")
-        assert lines and all(count < 20 for count in lines.values()), lines
+        noisy = [line for line in up.text()[mark:].splitlines() if CONNECTION_ERROR.search(line)]
+        assert lines and all(count < 20 for count in lines.values()), (lines, noisy[:40])
         wait_done(client, during, up, 180)
         seen.add(int((run_dir / "kafka" / "broker.pid").read_text()))
 

@@ -66,3 +66,28 @@ def test_other_lines_pass_and_a_later_outage_is_reported_again() -> None:
     assert [line.split(":")[0] for line in lines.lines] == [
         "Timer commit is overlapping (interval=0.05 runtime=0.2)".split(":")[0],
         "kafka unreachable", "kafka reachable again", "kafka unreachable", "kafka reachable again"]
+
+
+def test_a_logger_made_after_install_is_filtered_at_the_root_handler_and_a_record_is_judged_once() -> None:
+    from infra import outage_log
+
+    flt = outage_log.install(("test.late",))
+    root, lines = logging.getLogger(), Lines()
+    saved = root.handlers[:]
+    root.handlers[:] = [lines]
+    try:
+        outage_log.install_on_handlers(root, ("test.late",))
+        early = logging.getLogger("test.late")  # has the filter on the logger and passes the handler's
+        late = logging.getLogger("test.late.made.after")  # only the handler's
+        late.propagate = early.propagate = True
+        before = flt.count
+        for _ in range(30):
+            early.error("Unable connect to node with id 1: Connect call failed")
+            late.error("Unable connect to node with id 1: Connect call failed")
+        logging.getLogger("test.other").error("Connection refused by the database")  # not a client of ours
+        kafka_lines = [line for line in lines.lines if "Unable connect" in line]
+        assert len(kafka_lines) <= 1, kafka_lines  # 60 failures, at most the outage's first line
+        assert flt.count in (60, before + 60), flt.count  # each record counted once, not on logger and handler both
+        assert "Connection refused by the database" in lines.lines
+    finally:
+        root.handlers[:] = saved
