@@ -17,6 +17,7 @@ from composition.errors import InvalidInput, TransientError
 from schemas.errors import SerdeError
 
 _TRANSIENT_MODULES = ("confluent_kafka", "aiokafka", "kafka.", "psycopg2", "botocore", "urllib3")
+_ROCKSDB_IO = ("IO error:", "Resource busy:")
 _TRANSIENT_SQL = ("OperationalError", "InterfaceError", "DisconnectionError", "TimeoutError")
 
 
@@ -30,8 +31,11 @@ class Verdict:
 
 def is_transient(exc: BaseException) -> bool:
     """An outage rather than a bad message: our TransientError, a connection or timeout, a client
-    library's broker/database error (by the library's module, so this needs none of them imported)."""
+    library's broker/database error (by the library's module, so this needs none of them imported),
+    a local table store's I/O error (a partition's RocksDB still locked while it moves here)."""
     if isinstance(exc, TransientError | ConnectionError | TimeoutError):
+        return True
+    if type(exc) is Exception and str(exc).startswith(_ROCKSDB_IO):  # rocksdict raises a bare Exception
         return True
     module = type(exc).__module__ or ""
     if module.startswith("sqlalchemy"):

@@ -4,9 +4,18 @@ Exactly-once (Kafka transactions, read_committed), replication and partitions fr
 declaration (``settings.topics``), no standby replicas, RocksDB tables via rocksdict with a small
 block cache (or memory tables, restored from changelog), and a short commit interval because under
 exactly-once output becomes visible only at commit.
+
+Each running instance of an app has its own RocksDB folder (faust's advice for several workers on one
+machine): two instances sharing one fight over a partition's LOCK when it moves between them. The
+instance takes the first free slot under the data folder, held by a lock file while it lives, so a
+restarted worker (after a crash, a kill -9) finds its own folder again and restores only what it missed.
 """
 
 from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
 
 import faust
 
@@ -22,6 +31,7 @@ def make_app(name: str, settings: ProcessSettings) -> faust.App:
     topics = settings.topics
     name = topics.prefix + name
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    datadir = instance_dir(settings.data_dir, name) if settings.store == "rocksdb" else settings.data_dir / name
     return faust.App(
         name,
         broker=f"kafka://{settings.bootstrap_servers}",
@@ -30,7 +40,7 @@ def make_app(name: str, settings: ProcessSettings) -> faust.App:
         topic_partitions=topics.partitions_of(STAGE_RESULTS),
         table_standby_replicas=0,
         store="rocksdb://" if settings.store == "rocksdb" else "memory://",
-        datadir=str(settings.data_dir / name),
+        datadir=str(datadir),
         broker_commit_interval=settings.commit_interval_s,
         broker_commit_every=100,
         # a killed worker's partitions move to the others after this long (faust's default is 60 s)
@@ -45,6 +55,28 @@ def make_app(name: str, settings: ProcessSettings) -> faust.App:
         value_serializer="raw",
         topic_allow_declare=True,
     )
+
+
+_HELD: dict[Path, int] = {}
+"""The slot locks this process holds (open for its life; the kernel lets go when it dies, however)."""
+
+
+def instance_dir(data_dir: Path, name: str, slots: int = 64) -> Path:
+    """The RocksDB folder of this instance of app ``name``: slot 0 is ``data_dir/name`` (one instance,
+    as before), slot n ``data_dir/name.n``; the first whose lock file no live process holds."""
+    for slot in range(slots):
+        folder = data_dir / (name if slot == 0 else f"{name}.{slot}")
+        if folder in _HELD:
+            return folder  # this process has it already (the app built twice)
+        fd = os.open(data_dir / f"{folder.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        _HELD[folder] = fd
+        return folder
+    raise RuntimeError(f"{slots} instances of {name} hold every data folder under {data_dir}")
 
 
 def table(app: faust.App, name: str, settings: ProcessSettings) -> faust.Table:

@@ -28,3 +28,17 @@ def test_poison_is_dead_lettered_with_its_reason():
     verdict = classify(KeyError("a bug meeting this message"))
     assert not verdict.retry and verdict.reason == "processing_error"
     assert not classify(_library_error("sqlalchemy.exc", "IntegrityError")).retry
+
+
+def test_a_rocksdb_lock_held_by_another_owner_is_retried_not_dead_lettered(tmp_path):
+    import rocksdict
+
+    held = rocksdict.Rdict(str(tmp_path / "db"))  # a partition's store another owner has not let go yet
+    try:
+        with pytest.raises(Exception) as raised:
+            rocksdict.Rdict(str(tmp_path / "db"))
+        assert "lock" in str(raised.value).lower()
+        assert classify(raised.value).retry
+    finally:
+        held.close()
+    assert not classify(Exception("a bug with a plain Exception")).retry
