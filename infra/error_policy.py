@@ -32,11 +32,14 @@ class Verdict:
 def is_transient(exc: BaseException) -> bool:
     """An outage rather than a bad message: our TransientError, a connection or timeout, a client
     library's broker/database error (by the library's module, so this needs none of them imported),
-    a local table store's I/O error (a partition's RocksDB still locked while it moves here)."""
+    a local table store's I/O error (a partition's RocksDB still locked while it moves here), a send
+for a partition a rebalance has just taken away."""
     if isinstance(exc, TransientError | ConnectionError | TimeoutError):
         return True
     if type(exc) is Exception and str(exc).startswith(_ROCKSDB_IO):  # rocksdict raises a bare Exception
         return True
+    if type(exc).__name__ == "ProducerSendError" and "No transaction producer" in str(exc):
+        return True  # faust: the partition's transactional producer went with it in a rebalance
     module = type(exc).__module__ or ""
     if module.startswith("sqlalchemy"):
         return type(exc).__name__ in _TRANSIENT_SQL

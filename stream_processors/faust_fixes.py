@@ -14,12 +14,20 @@ consumer's isolation level (read_committed) answers the LSO whether or not anyth
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Mapping
 
+from faust.exceptions import ProducerSendError
 from faust.transport.consumer import Consumer
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+from faust.transport.producer import ProducerBuffer
 from mode import Service
+
+log = logging.getLogger(__name__)
+
+NO_TRANSACTION_PRODUCER = "No transaction producer found"
+"""faust's error for a send whose partition's transactional producer a rebalance has just removed."""
 
 IDLE_COMMIT_S = 1.0
 """With nothing acknowledged since the last commit, faust's commit timer wakes this often instead of
@@ -79,11 +87,33 @@ async def _commit_livelock_detector(self: Consumer) -> None:  # pragma: no cover
             await self.verify_all_partitions_active()
 
 
+_original_send_pending = ProducerBuffer._send_pending
+
+
+async def _send_pending(self: ProducerBuffer, fut) -> None:
+    """A buffered write (a table's changelog record) whose partition moved away in a rebalance before
+    it went out: under exactly-once its transaction ended with the partition, and the input that made
+    it is uncommitted, so the partition's next owner makes it again. faust raised here, which crashed
+    the producer buffer and with it the worker (measured: tests/integration/test_orchestration.py,
+    scaling out under load); the write is dropped instead."""
+    try:
+        await _original_send_pending(self, fut)
+    except ProducerSendError as exc:
+        if NO_TRANSACTION_PRODUCER not in str(exc):
+            raise
+        log.warning("a buffered write to %s dropped: its partition moved in a rebalance (%s)",
+                    getattr(fut.message.channel, "get_topic_name", lambda: "?")(), exc)
+        if not fut.done():
+            fut.cancel()
+
+
 def apply() -> None:
     """Idempotent: replace faust's cached-LSO highwaters with the broker's answer; check for stalled
     partitions every LIVELOCK_CHECK_S instead of 2.5 commit intervals; an idle commit timer that waits
-    for the first acknowledgement (at most IDLE_COMMIT_S)."""
+    for the first acknowledgement (at most IDLE_COMMIT_S); a buffered write for a partition a rebalance took
+    away is dropped instead of crashing the worker."""
     AIOKafkaConsumerThread._highwaters = _highwaters_from_the_broker
+    ProducerBuffer._send_pending = _send_pending
     Consumer._commit_livelock_detector = _commit_livelock_detector
     Consumer._commit_handler = _commit_handler
     if Consumer.ack is not _ack:

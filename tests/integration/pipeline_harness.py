@@ -97,7 +97,7 @@ class Pipeline:
             "CADENZA_TICK_INTERVAL_S": "0.2",
             "CADENZA_BACKOFF_BASE_S": "0.2",
             "CADENZA_BACKOFF_MAX_S": "1.0",
-            "CADENZA_LOG_LEVEL": "warn",
+            "CADENZA_LOG_LEVEL": os.environ.get("CADENZA_TEST_LOG_LEVEL", "warn"),
             "CADENZA_REPLICATION_FACTOR": str(self.replication_factor),
             "PYTHONPATH": str(ROOT),
         })
@@ -182,9 +182,37 @@ class Pipeline:
         return [e for e in self.events[composition_id] if type(e).__name__ in TERMINAL
                 and getattr(e, "revision", 0) == revision]
 
+    def history(self, composition_id: uuid.UUID) -> str:
+        """The composition's events and stage results seen so far, one line each (for a failure message)."""
+        def line(e: Envelope) -> str:
+            detail = " ".join(f"{k}={getattr(e, k)}" for k in ("stage", "attempt", "reason") if getattr(e, k, None))
+            return f"{type(e).__name__} {detail}"
+        requests = []  # what the saga asked of the stage workers, read back (committed ones only)
+        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"history-{uuid.uuid4().hex}",
+                             "auto.offset.reset": "earliest", "isolation.level": "read_committed"})
+        try:
+            consumer.subscribe([Topics(self.prefix).stage_requests(stage) for stage in StageName])
+            idle = time.monotonic() + 5
+            while time.monotonic() < idle:
+                message = consumer.poll(0.5)
+                if message is None or message.error():
+                    continue
+                idle = time.monotonic() + 2
+                event = decode(message.value())
+                if event.composition_id == composition_id:
+                    requests.append(f"request: {line(event)} @{message.partition()}:{message.offset()}")
+        finally:
+            consumer.close()
+        return "\n".join([*(line(e) for e in self.events[composition_id]),
+                          *(f"result: {line(e)}" for e in self.results[composition_id]), *requests])
+
     def wait_terminal(self, composition_id: uuid.UUID, timeout: float = 60.0, revision: int = 0) -> Envelope:
-        self.wait_for(lambda: self.terminal(composition_id, revision), timeout,
-                      f"a terminal event for {composition_id} (revision {revision})")
+        try:
+            self.wait_for(lambda: self.terminal(composition_id, revision), timeout,
+                          f"a terminal event for {composition_id} (revision {revision})")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n--- what {composition_id} went through:\n"
+                                 f"{self.history(composition_id)}") from None
         self.poll(1.0)  # a second terminal event would show up now
         terminal = self.terminal(composition_id, revision)
         assert len(terminal) == 1, f"expected exactly one terminal event, got {terminal}"

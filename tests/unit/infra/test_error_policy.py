@@ -42,3 +42,10 @@ def test_a_rocksdb_lock_held_by_another_owner_is_retried_not_dead_lettered(tmp_p
     finally:
         held.close()
     assert not classify(Exception("a bug with a plain Exception")).retry
+
+
+def test_a_send_for_a_partition_a_rebalance_took_away_is_retried():
+    from faust.exceptions import ProducerSendError
+
+    assert classify(ProducerSendError("No transaction producer found for : app-1-1")).retry
+    assert not classify(ProducerSendError("something else")).retry
