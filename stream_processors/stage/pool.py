@@ -18,12 +18,14 @@ import os
 import signal
 import threading
 import time
+from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
 
 from opentelemetry.trace import Status, StatusCode
 from pebble import ProcessExpired, ProcessPool
 
 from composition.contexts import SECTION_TYPES
+from composition.errors import TransientError
 from composition.events import Error
 from composition.models import (
     Artifact,
@@ -139,6 +141,14 @@ def run_stage_traced(trace: TraceConfig, traceparent: str | None, providers: str
         return outcome
 
 
+def _stop_quietly(pool: ProcessPool) -> None:
+    try:
+        pool.stop()
+        pool.join(timeout=10)
+    except Exception:  # noqa: BLE001, S110 - a broken pool's leftovers: nothing more to do with them
+        pass
+
+
 class PoolRunner:
     """The stage handler's runner port, on a spawn process pool of ``size`` processes (pebble's).
 
@@ -163,8 +173,16 @@ class PoolRunner:
         return self._pool
 
     async def _call(self, function, *args):
-        """``function(*args)`` in a pool process; cancelling the await stops that process."""
-        return await asyncio.wrap_future(self.pool.schedule(function, args=args))
+        """``function(*args)`` in a pool process; cancelling the await stops that process. A pool that
+        broke (its manager lost a process's pipe) is dropped; the next call starts a fresh one."""
+        pool = self.pool
+        try:
+            return await asyncio.wrap_future(pool.schedule(function, args=args))
+        except BrokenProcessPool:
+            if self._pool is pool:
+                self._pool = None
+                threading.Thread(target=_stop_quietly, args=(pool,), name="broken-pool", daemon=True).start()
+            raise
 
     async def warm(self) -> None:
         await asyncio.gather(*(self._call(warm_up, self.providers, self.config) for _ in range(self.size)))
@@ -180,9 +198,17 @@ class PoolRunner:
                                 error=Error(code="process_died", retryable=True,
                                             message=f"the pool process running {stage.value} died ({exc}, "
                                                     f"exit code {exc.exitcode})"))
+        except BrokenProcessPool as exc:  # the pool itself broke under the attempt: a fresh one, and retry
+            return StageOutcome(provider=hint or "unknown", started_s=started, finished_s=time.time(),
+                                error=Error(code="process_died", retryable=True,
+                                            message=f"the process pool broke under {stage.value} ({exc!r})"))
 
     async def compensate(self, stage: StageName, artifacts: list[Artifact]) -> list[str]:
-        return await self._call(compensate, self.providers, self.config, self.store, stage, artifacts)
+        try:
+            return await self._call(compensate, self.providers, self.config, self.store, stage, artifacts)
+        except (BrokenProcessPool, ProcessExpired) as exc:  # the message comes again, to a fresh pool
+            raise TransientError(f"the pool process compensating {stage.value} died ({exc!r})") from exc
+
 
     def processes(self) -> list[int]:
         """The pids of the pool's processes now (for tests and the operator)."""

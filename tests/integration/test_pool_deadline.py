@@ -91,3 +91,30 @@ def test_a_signal_to_the_worker_s_process_group_does_not_reach_its_pool_processe
     finally:
         runner.close()
     assert not alive(pid), "the pool process outlived the pool's close"
+
+
+def test_a_pool_that_breaks_under_an_attempt_is_a_retryable_failure_and_the_next_attempt_gets_a_fresh_pool(
+        tmp_path: Path, monkeypatch) -> None:
+    """pebble's pool breaks (BrokenProcessPool) when its manager loses a process's pipe; that was a
+    processing error and a dead letter (seen in a full run, the master stage under retention's test)."""
+    monkeypatch.setenv("CADENZA_FAKE_STATE_DIR", str(tmp_path / "fakes"))
+    runner = PoolRunner(PROVIDERS, EngineConfig(), StoreConfig(root=tmp_path / "store"), size=1)
+
+    async def scenario():
+        await runner.warm()
+        broken = runner.pool
+        attempt = asyncio.ensure_future(
+            runner.run(StageName.PLAN, _context("script: plan=hang:120"), str(uuid.uuid4()), "local", None))
+        await asyncio.sleep(1.0)
+        broken._pool_manager.worker_manager.pool_channel.reader.close()  # the manager's end of the pipe
+        outcome = await asyncio.wait_for(attempt, 30)
+        after = await runner.run(StageName.PLAN, _context("fine"), str(uuid.uuid4()), "local", None)
+        return broken, runner._pool, outcome, after
+
+    try:
+        broken, fresh, outcome, after = asyncio.run(scenario())
+    finally:
+        runner.close()
+    assert outcome.error is not None and outcome.error.code == "process_died" and outcome.error.retryable
+    assert after.error is None and after.context.plan is not None
+    assert fresh is not None and fresh is not broken  # the broken pool was dropped, a new one ran the next
