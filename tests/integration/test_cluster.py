@@ -53,7 +53,11 @@ def isr_complete(admin: AdminClient, prefix: str, node: int) -> bool:
 def test_the_cluster_replicates_our_topics_and_the_internal_ones(cluster: LocalCluster, tmp_path: Path) -> None:
     pipe = Pipeline(cluster.bootstrap, tmp_path, replication_factor=3)
     admin = AdminClient({"bootstrap.servers": cluster.bootstrap})
+    deadline = time.monotonic() + 30  # the broker this admin asks may learn of the new topics a moment later
     metadata = admin.list_topics(timeout=10)
+    while pipe.prefix + REQUESTS not in metadata.topics and time.monotonic() < deadline:
+        time.sleep(0.5)
+        metadata = admin.list_topics(timeout=10)
     assert sorted(metadata.brokers) == [1, 2, 3]
     requests = metadata.topics[pipe.prefix + REQUESTS]
     assert all(len(p.replicas) == 3 and len(p.isrs) == 3 for p in requests.partitions.values())

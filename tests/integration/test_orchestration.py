@@ -11,7 +11,7 @@ import pytest
 from composition.models import SONG_STAGES, StageName
 from infra.net import free_port
 from infra.topics import REQUESTS
-from tests.integration.pipeline_harness import Pipeline
+from tests.integration.pipeline_harness import LOST_REQUEST_BOUND, Pipeline
 
 S = StageName
 SUNG_ORDER = [S.PLAN, S.HARMONY, S.LYRICS, S.MELODY, S.ARRANGEMENT, S.VOCALS, S.RENDER, S.MASTER]
@@ -171,7 +171,7 @@ def test_processes_export_prometheus_metrics(pipeline: Pipeline) -> None:
 
 
 def test_kill_9_of_worker_and_saga_mid_run(bootstrap_servers: str, tmp_path: Path) -> None:
-    pipe = Pipeline(bootstrap_servers, tmp_path, extra_env={"CADENZA_DEADLINE_SCALE": "0.2"})
+    pipe = Pipeline(bootstrap_servers, tmp_path, extra_env={"CADENZA_DEADLINE_SCALE": "0.2", **LOST_REQUEST_BOUND})
     try:
         saga = pipe.start_saga()
         stages = pipe.start_stages()
@@ -194,7 +194,7 @@ def test_kill_9_of_worker_and_saga_mid_run(bootstrap_servers: str, tmp_path: Pat
 def test_scaling_out_and_in_rebalances_without_losing_work(bootstrap_servers: str, tmp_path: Path) -> None:
     """Two stage workers share the partitions; one joins mid-run and another leaves: faust rebalances
     under exactly-once (the path of the known 0.13-0.14 AttributeError) and every composition ends once."""
-    pipe = Pipeline(bootstrap_servers, tmp_path, extra_env={"CADENZA_DEADLINE_SCALE": "0.2"})
+    pipe = Pipeline(bootstrap_servers, tmp_path, extra_env={"CADENZA_DEADLINE_SCALE": "0.2", **LOST_REQUEST_BOUND})
     try:
         pipe.start_saga()
         first = pipe.start_stages()
