@@ -206,9 +206,8 @@ class PoolRunner:
     async def compensate(self, stage: StageName, artifacts: list[Artifact]) -> list[str]:
         try:
             return await self._call(compensate, self.providers, self.config, self.store, stage, artifacts)
-        except (BrokenProcessPool, ProcessExpired) as exc:  # the message comes again, to a fresh pool
+        except (BrokenProcessPool, ProcessExpired) as exc:  # transient for the error policy, not poison
             raise TransientError(f"the pool process compensating {stage.value} died ({exc!r})") from exc
-
 
     def processes(self) -> list[int]:
         """The pids of the pool's processes now (for tests and the operator)."""
