@@ -96,10 +96,15 @@ _FILTER = OutageLog()
 LOGGER_PREFIXES = ("aiokafka", "faust", "mode", "cadenza.librdkafka")
 
 
+def _under(name: str, prefixes: tuple[str, ...]) -> bool:
+    """Whether logger ``name`` is one of ``prefixes`` or a child of one."""
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
 def install(prefixes: tuple[str, ...] = LOGGER_PREFIXES) -> OutageLog:
     """Put the process's outage filter on every logger under ``prefixes`` that exists now (call it after
     the clients' modules are imported; a filter on a logger sees the records logged to that logger)."""
-    names = [n for n in list(logging.root.manager.loggerDict) if any(n == p or n.startswith(p + ".") for p in prefixes)]
+    names = [n for n in list(logging.root.manager.loggerDict) if _under(n, prefixes)]
     for name in {*names, *prefixes}:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
@@ -115,7 +120,7 @@ class _OnHandlers(logging.Filter):
         self.flt, self.prefixes = flt, prefixes
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not any(record.name == p or record.name.startswith(p + ".") for p in self.prefixes):
+        if not _under(record.name, self.prefixes):
             return True
         return self.flt.filter(record)
 
