@@ -1,5 +1,6 @@
-"""Corrections to faust-streaming 0.15.3 (applied by faust_app): exactly-once table recovery, and the
-cost of an idle process.
+"""Corrections to faust-streaming 0.15.3 (applied by faust_app): exactly-once table recovery, no offset
+committed before its input's output is delivered, no uncommitted write kept in a table's local store,
+and the cost of an idle process.
 
 Under exactly-once, faust builds the highwaters of the changelog partitions it is to restore from
 aiokafka's ``last_stable_offset(tp)`` - a value aiokafka knows only after a fetch from that partition
@@ -14,7 +15,10 @@ consumer's isolation level (read_committed) answers the LSO whether or not anyth
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+import os
+import shutil
 import threading
 from collections.abc import Mapping
 
@@ -22,6 +26,7 @@ from faust.exceptions import ProducerSendError
 from faust.transport.consumer import Consumer
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from faust.transport.producer import ProducerBuffer
+from faust.stores.rocksdb import Store as RocksDBStore
 from mode import Service
 
 log = logging.getLogger(__name__)
@@ -106,13 +111,90 @@ async def _send_pending(self: ProducerBuffer, fut) -> None:
         if not fut.done():
             fut.cancel()
 
+# -- outputs before offsets --------------------------------------------------------------------------
+# faust sends an output inside a partition's transaction only when its consumer knows the destination
+# topic (one it consumes); every other send (a stage result, a saga's stage requests and events) goes
+# through its plain idempotent producer, and the offset of the input that made it is committed at the
+# next commit whether the send has reached the broker or not: a result still buffered when the worker
+# dies, or one the broker refused, is lost while its request counts as done. Each commit now first
+# flushes that producer, and a failed delivery stops the process before anything more is committed (its
+# input comes again, from the last committed offset, to this process restarted or to another).
+
+_lost_output: list[BaseException] = []
+"""A delivery that failed since the process started (the first one is enough to stop committing)."""
+
+LOST_OUTPUT_EXIT = 75
+"""The exit status of a process that lost an output (EX_TEMPFAIL: `cadenza up` restarts it)."""
+
+
+def watch_delivery(future: asyncio.Future) -> None:
+    """Record a failed delivery of ``future`` (a faust send): the next commit stops the process."""
+    def done(fut: asyncio.Future) -> None:
+        if fut.cancelled():
+            return
+        exc = fut.exception()
+        if exc is not None:
+            _lost_output.append(exc)
+    future.add_done_callback(done)
+
+
+def _stop_on_lost_output() -> None:
+    if _lost_output:
+        log.critical("an output could not be delivered (%r): stopping before its input's offset is committed; "
+                     "the input comes again after a restart", _lost_output[0])
+        logging.shutdown()
+        os._exit(LOST_OUTPUT_EXIT)
+
+
+_original_commit_offsets = Consumer._commit_offsets
+
+
+async def _commit_offsets(self: Consumer, offsets: Mapping, start_new_transaction: bool = True) -> bool:
+    if self.app.in_transaction:
+        await self.app.producer.flush()  # every output of an acknowledged input is on the broker
+        _stop_on_lost_output()
+    return await _original_commit_offsets(self, offsets, start_new_transaction)
+
+
+# -- only committed state in a table's local store ----------------------------------------------------
+# A table write goes to the local RocksDB at once and to the changelog inside the partition's open
+# transaction. When that transaction never commits (the process killed, the partition taken away by a
+# rebalance, a failed commit), Kafka drops the changelog record, but the local store keeps the write:
+# a stage worker restarted in the same folder found an "attempt done" mark for a request whose offset
+# was never committed, and skipped it when it came again; a saga, a state its output never followed.
+# A partition newly assigned to this process therefore starts from an empty local store and is restored
+# from its changelog (what a process on another machine does anyway); a partition held across a
+# rebalance keeps its store, since its transaction goes on.
+
+_original_assign_partitions = RocksDBStore.assign_partitions
+
+
+async def _assign_partitions(self: RocksDBStore, table, tps, generation_id: int = 0) -> None:
+    standby = self.app.assignor.assigned_standbys()
+    for tp in tps:
+        if tp.topic in table.changelog_topic.topics and tp not in standby:
+            _discard_local(self, tp.partition)
+    await _original_assign_partitions(self, table, tps, generation_id)
+
+
+def _discard_local(store: RocksDBStore, partition: int) -> None:
+    store._dbs.pop(partition, None)  # open again by a late write after the revoke
+    gc.collect()  # faust never closes a db; its last reference gone, rocksdict closes it
+    path = store.partition_path(partition)
+    if path.exists():
+        log.info("%s: local state of partition %s discarded, restoring it from the changelog", path.name, partition)
+        shutil.rmtree(path, ignore_errors=True)
+
 
 def apply() -> None:
     """Idempotent: replace faust's cached-LSO highwaters with the broker's answer; check for stalled
     partitions every LIVELOCK_CHECK_S instead of 2.5 commit intervals; an idle commit timer that waits
     for the first acknowledgement (at most IDLE_COMMIT_S); a buffered write for a partition a rebalance took
-    away is dropped instead of crashing the worker."""
+    away is dropped instead of crashing the worker; outputs delivered before a commit; a newly assigned
+    partition's local store rebuilt from its changelog."""
     AIOKafkaConsumerThread._highwaters = _highwaters_from_the_broker
+    Consumer._commit_offsets = _commit_offsets
+    RocksDBStore.assign_partitions = _assign_partitions
     ProducerBuffer._send_pending = _send_pending
     Consumer._commit_livelock_detector = _commit_livelock_detector
     Consumer._commit_handler = _commit_handler

@@ -26,6 +26,7 @@ from producers.tracing import HEADER as TRACE_HEADER
 from producers.tracing import child_of
 from schemas import wire
 from stream_processors.dead_letter import dead_letter
+from stream_processors.faust_fixes import watch_delivery
 from stream_processors.metrics import CONSUMER_LAG, DEAD_LETTERS, EVENTS_IN, EVENTS_OUT
 
 log = logging.getLogger(__name__)
@@ -120,14 +121,14 @@ class Inbox:
                              key=message.key, value=message.value, headers=raw_headers(event),
                              reason=reason, error=error, consumer=self.process)
         log.warning("dead-lettering %s[%s]@%s: %s %s", message.topic, message.partition, message.offset, reason, error)
-        await self.dlq.send(key=letter.key, value=letter.value, headers=letter.headers)
+        watch_delivery(await self.dlq.send(key=letter.key, value=letter.value, headers=letter.headers))
         DEAD_LETTERS.labels(self.process, reason).inc()
 
     async def publish(self, output: Outgoing, traceparent: str | None) -> None:
         event = output.event
         key = output.key if output.key is not None else str(event.composition_id).encode()
-        await self.topic(output.topic).send(key=key, value=wire.encode(event),
-                                            headers=headers_for(event, child_of(traceparent)))
+        watch_delivery(await self.topic(output.topic).send(key=key, value=wire.encode(event),
+                                                           headers=headers_for(event, child_of(traceparent))))
         EVENTS_OUT.labels(self.process, type(event).__name__).inc()
 
     def _lag(self, message: Any) -> None:
