@@ -59,13 +59,6 @@ class Proc:
                 self.popen.wait(10)
 
 
-LOST_REQUEST_BOUND = {"CADENZA_QUEUE_TIMEOUT_S": "30"}
-"""For the tests that kill or stop workers: a request no worker ever started counts as lost after 30 s
-(1,800 s by default) and the saga sends the next attempt. Such a request is what a worker's kill -9
-or a leave during a rebalance can strand (seen: the new owner never ran one whose offset was still
-uncommitted; issue 15's note), and this bound is the design's answer to it, sized for a test."""
-
-
 @dataclass
 class Pipeline:
     bootstrap: str
