@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from sqlalchemy import text  # noqa: E402
 from composition.events import CompositionRequested  # noqa: E402
 from composition.models import CompositionRequest, GenreWeight, Mood  # noqa: E402
 from infra.database import make_engine, make_session_factory  # noqa: E402
+from infra.net import free_port  # noqa: E402
 from infra.settings import ServiceSettings  # noqa: E402
 from infra.stack import fresh_database  # noqa: E402
 from infra.topics import REQUESTS  # noqa: E402
@@ -61,6 +63,21 @@ def rss_mb(pid: int) -> float:
         return total / 2**20
     except psutil.NoSuchProcess:
         return 0.0
+
+
+def rocksdb_mb(port: int) -> dict[str, float] | None:
+    """A faust process's RocksDB memory (its cadenza_rocksdb_memory_bytes gauge), MiB by part."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            text_ = response.read().decode()
+    except OSError:
+        return None
+    parts = {}
+    for line in text_.splitlines():
+        if line.startswith("cadenza_rocksdb_memory_bytes{"):
+            name = line.split('part="')[1].split('"')[0]
+            parts[name] = round(float(line.rsplit(" ", 1)[1]) / 2**20, 1)
+    return parts
 
 
 def folder(path: Path) -> tuple[int, float]:
@@ -148,10 +165,11 @@ def main() -> None:
         sessions = make_session_factory(engine)
         samples: list[dict] = []
         out = args.json.open("w") if args.json else None
+        ports = {"saga": free_port(), "stages": free_port()}
         try:
             procs = {"relay": start_run(pipe, "relay", "relay", env={}),
                      "projector": start_run(pipe, "projector", "projector", env={}),
-                     "saga": pipe.start_saga(), "stages": pipe.start_stages(),
+                     "saga": pipe.start_saga(ports["saga"]), "stages": pipe.start_stages(ports["stages"]),
                      "sweeper": start_run(pipe, "sweeper", "sweeper", env={})}
             from infra.kafka.broker import LocalBroker
 
@@ -193,6 +211,8 @@ def main() -> None:
                     "faust_keys": {t.removeprefix(pipe.prefix): len(k) for t, k in changelogs.live.items()},
                     "changelog_mb": disk, "faust_dir_mb": round(folder(pipe.workdir / "faust")[1], 2),
                     "artifacts": files, "artifacts_mb": round(mb, 2),
+                    "rocksdb_mb": {f"{n} {part}": v for n, port in ports.items()
+                                   for part, v in (rocksdb_mb(port) or {}).items()},
                 }
                 samples.append(record)
                 if out:
@@ -200,6 +220,7 @@ def main() -> None:
                     out.flush()
                 print(f"[{record['t_s']:>5} s] {done}/{submitted} terminal ({failed} failed)  rss "
                       + " ".join(f"{n}={v}" for n, v in record["rss_mb"].items())
+                      + "  rocksdb " + " ".join(f"{n}={v}" for n, v in record["rocksdb_mb"].items())
                       + f"  rows outbox={rows['outbox']} events={rows['composition_events']}"
                       + f" compositions={rows['compositions']}  keys "
                       + " ".join(f"{t.split('cadenza-')[-1].removesuffix('-changelog')}={v}"
@@ -242,7 +263,7 @@ def summarize(samples: list[dict], args) -> None:
     first, last = samples[min(1, len(samples) - 1)], samples[-1]
     print(f"\n{last['terminal']} compositions terminal ({last['failed']} failed), {last['t_s']} s, retention {args.keep_s:.0f} s")
     print(f"{'measure':40s} {'at ' + str(first['t_s']) + ' s':>12s} {'peak':>10s} {'end':>10s}")
-    for group in ("rss_mb", "rows", "table_mb", "faust_keys", "changelog_mb"):
+    for group in ("rss_mb", "rocksdb_mb", "rows", "table_mb", "faust_keys", "changelog_mb"):
         for name in last[group]:
             values = [s[group].get(name) or 0 for s in samples]
             print(f"{group + ' ' + name.split('cadenza-')[-1]:40s} {first[group].get(name) or 0:>12} "

@@ -1,9 +1,9 @@
 """The faust App every Cadenza stream processor is built on, and its tables.
 
 Exactly-once (Kafka transactions, read_committed), replication and partitions from the one topic
-declaration (``settings.topics``), no standby replicas, RocksDB tables via rocksdict with a small
-block cache (or memory tables, restored from changelog), and a short commit interval because under
-exactly-once output becomes visible only at commit.
+declaration (``settings.topics``), no standby replicas, RocksDB tables via rocksdict within one memory
+budget per process shared by every table partition (or memory tables, restored from changelog), and a
+short commit interval because under exactly-once output becomes visible only at commit.
 
 Each running instance of an app has its own RocksDB folder (faust's advice for several workers on one
 machine): two instances sharing one fight over a partition's LOCK when it moves between them. The
@@ -84,9 +84,9 @@ def table(app: faust.App, name: str, settings: ProcessSettings) -> faust.Table:
     options = {}
     if settings.store == "rocksdb":
         # RocksDB's memtables (faust's default: up to 3 x 64 MB per partition and table) hold every write
-        # until they flush, so a table of large values written often (the saga's states) grows the process
-        # by up to that much; small memtables bound it
-        options = {"driver": "rocksdict", "block_cache_size": settings.rocksdb_block_cache_mb * 1024 * 1024,
+        # until they flush, and each partition had its own block cache: a process grew towards their sum.
+        # Small memtables, and one budget for the cache and memtables of the whole process (faust_fixes)
+        options = {"driver": "rocksdict", "process_memory_mb": settings.rocksdb_memory_mb,
                    "write_buffer_size": settings.rocksdb_write_buffer_mb * 1024 * 1024, "max_write_buffer_number": 2}
     # a compacted changelog cleans only rolled segments: roll them at the setting (Kafka's default is 7 days
     # or 1 GB), so a deleted key's tombstone compacts its history away within about that long

@@ -16,10 +16,13 @@ class ProcessSettings(ServiceSettings):
     """What every faust process needs beyond where the services are: tables, commits, metrics."""
 
     store: Literal["rocksdb", "memory"] = "rocksdb"
-    rocksdb_block_cache_mb: int = Field(default=16, ge=1, le=4096)
+    rocksdb_memory_mb: int = Field(default=32, ge=4, le=65536)
+    """All the RocksDB memory of one process: every partition of every table shares one block cache of
+    this size, and their memtables are charged to it (flushed once they pass half of it)
+    (CADENZA_ROCKSDB_MEMORY_MB)."""
     rocksdb_write_buffer_mb: int = Field(default=4, ge=1, le=256)
-    """Each table partition's RocksDB memtable (two at most); their sum bounds what unflushed writes take in
-    memory: 2 x this x partitions x tables (CADENZA_ROCKSDB_WRITE_BUFFER_MB)."""
+    """One memtable's size (two at most per table partition, and all of them within the memory above)
+    (CADENZA_ROCKSDB_WRITE_BUFFER_MB)."""
     commit_interval_s: float = Field(default=0.05, gt=0, le=10)
     """faust commits (and so makes output visible, under exactly-once) at this interval: each hop's latency."""
     metrics_port: int = Field(default=0, ge=0, le=65535)

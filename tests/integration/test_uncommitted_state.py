@@ -14,7 +14,12 @@ import uuid
 from pathlib import Path
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
-from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource
+from confluent_kafka.admin import (
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+)
 
 from composition.models import StageName
 from infra.topics import STAGE_RESULTS, Topics
@@ -62,7 +67,7 @@ def test_a_worker_killed_before_its_commit_runs_its_uncommitted_requests_again(
         worker = pipe.start("stages", "stage", "all", env=SLOW_COMMITS)
         for _ in range(3):  # a commit can land between the result and the kill (about once in 30): again
             cid = pipe.request()
-            pipe.wait_for(lambda: pipe.of_type(cid, "StageCompleted", source="results"), 90, "the plan's result")
+            pipe.wait_for(lambda c=cid: pipe.of_type(c, "StageCompleted", source="results"), 90, "the plan's result")
             worker.kill9()
             worker.name = "killed"
             if not _committed_past(pipe, _position(pipe, cid)):
