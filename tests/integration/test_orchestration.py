@@ -4,7 +4,7 @@ the provider router (tests/integration/fake_providers.py)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -171,6 +171,12 @@ def test_processes_export_prometheus_metrics(pipeline: Pipeline) -> None:
     assert any(k.startswith("cadenza_consumer_lag_messages") for k in stages)
 
 
+def all_complete(pipe: Pipeline, ids: list, timeout: float = 180) -> None:
+    for cid in ids:
+        terminal = pipe.wait_terminal(cid, timeout=timeout)
+        assert type(terminal).__name__ == "CompositionCompleted"
+
+
 def test_kill_9_of_worker_and_saga_mid_run(bootstrap_servers: str, tmp_path: Path) -> None:
     pipe = Pipeline(bootstrap_servers, tmp_path, extra_env={"CADENZA_DEADLINE_SCALE": "0.2"})
     try:
@@ -185,9 +191,26 @@ def test_kill_9_of_worker_and_saga_mid_run(bootstrap_servers: str, tmp_path: Pat
         saga.name = "killed"
         pipe.start_stages()
         pipe.start_saga()
-        for cid in ids:
-            terminal = pipe.wait_terminal(cid, timeout=180)
-            assert type(terminal).__name__ == "CompositionCompleted"
+        all_complete(pipe, ids)
+    finally:
+        pipe.close()
+
+
+def scale_out_then_in(bootstrap_servers: str, tmp_path: Path, before_the_leave: Callable) -> None:
+    """Six compositions on one worker; a second joins mid-run, ``before_the_leave(pipe, second, ids)``,
+    then the first leaves cleanly; every composition ends once. The saga's queue bound is its default
+    30 minutes, so a request a rebalance strands fails the test instead of being sent again."""
+    pipe = Pipeline(bootstrap_servers, tmp_path, extra_env={"CADENZA_DEADLINE_SCALE": "0.2"})
+    try:
+        pipe.start_saga()
+        first = pipe.start_stages()
+        ids = [pipe.request("script: render=hang:2") for _ in range(6)]
+        pipe.wait_for(lambda: any(S.PLAN in completed_stages(pipe, cid) for cid in ids), 90, "a plan to complete")
+        second = pipe.start("stages", "stage", "all", env={"CADENZA_LOG_LEVEL": "info"})  # scale out
+        before_the_leave(pipe, second, ids)
+        first.stop()  # scale in: a clean leave, another rebalance
+        first.name = "killed"
+        all_complete(pipe, ids)
     finally:
         pipe.close()
 
@@ -195,45 +218,16 @@ def test_kill_9_of_worker_and_saga_mid_run(bootstrap_servers: str, tmp_path: Pat
 def test_scaling_out_and_in_rebalances_without_losing_work(bootstrap_servers: str, tmp_path: Path) -> None:
     """Two stage workers share the partitions; one joins mid-run and another leaves: faust rebalances
     under exactly-once (the path of the known 0.13-0.14 AttributeError) and every composition ends once."""
-    pipe = Pipeline(bootstrap_servers, tmp_path, extra_env={"CADENZA_DEADLINE_SCALE": "0.2"})
-    try:
-        pipe.start_saga()
-        first = pipe.start_stages()
-        ids = [pipe.request("script: render=hang:2") for _ in range(6)]
-        pipe.wait_for(lambda: any(S.PLAN in completed_stages(pipe, cid) for cid in ids), 90, "a plan to complete")
-        # scale out: the group rebalances while work is in flight
-        second = pipe.start("stages", "stage", "all", env={"CADENZA_LOG_LEVEL": "info"})
-        # its join done (it holds partitions, its tables restored) before the leave (a leave during the join
-        # is the next test)
+    def joined_then_half_done(pipe: Pipeline, second, ids: list) -> None:
+        # the join done (it holds partitions, its tables restored) before the leave
         pipe.wait_for(lambda: "Worker ready" in second.log.read_text(errors="replace"), 120, "the second worker ready")
         pipe.wait_for(lambda: sum(S.ARRANGEMENT in completed_stages(pipe, cid) for cid in ids) >= 3, 120,
                       "half the arrangements")
-        first.stop()  # scale in: a clean leave, another rebalance
-        first.name = "killed"
-        for cid in ids:
-            terminal = pipe.wait_terminal(cid, timeout=180)
-            assert type(terminal).__name__ == "CompositionCompleted"
-    finally:
-        pipe.close()
+    scale_out_then_in(bootstrap_servers, tmp_path, joined_then_half_done)
 
 
 def test_a_leave_during_a_join_strands_no_request(bootstrap_servers: str, tmp_path: Path) -> None:
-    """A worker joins and the other leaves 2 s later, mid-rebalance: two rebalances back to back, with
-    records fetched and dropped between them. A request at offset 0 of a partition nothing was committed
-    for was never run (aiokafka seeks such a partition nowhere; faust_fixes): here the saga's queue bound
-    is its default 30 minutes, so a stranded request fails the test instead of being sent again."""
-    pipe = Pipeline(bootstrap_servers, tmp_path, extra_env={"CADENZA_DEADLINE_SCALE": "0.2"})
-    try:
-        pipe.start_saga()
-        first = pipe.start_stages()
-        ids = [pipe.request("script: render=hang:2") for _ in range(6)]
-        pipe.wait_for(lambda: any(S.PLAN in completed_stages(pipe, cid) for cid in ids), 90, "a plan to complete")
-        pipe.start("stages", "stage", "all")
-        time.sleep(2)  # the second worker's join under way
-        first.stop()
-        first.name = "killed"
-        for cid in ids:
-            terminal = pipe.wait_terminal(cid, timeout=180)
-            assert type(terminal).__name__ == "CompositionCompleted"
-    finally:
-        pipe.close()
+    """The first worker leaves 2 s into the second's join: two rebalances back to back, with records
+    fetched and dropped between them. A request at offset 0 of a partition nothing was committed for was
+    never run (aiokafka sought such a partition nowhere; faust_fixes)."""
+    scale_out_then_in(bootstrap_servers, tmp_path, lambda pipe, second, ids: time.sleep(2))
