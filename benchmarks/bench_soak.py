@@ -67,17 +67,16 @@ def rss_mb(pid: int) -> float:
 
 def rocksdb_mb(port: int) -> dict[str, float] | None:
     """A faust process's RocksDB memory (its cadenza_rocksdb_memory_bytes gauge), MiB by part."""
+    from prometheus_client.parser import text_string_to_metric_families
+
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
-            text_ = response.read().decode()
+            body = response.read().decode()
     except OSError:
         return None
-    parts = {}
-    for line in text_.splitlines():
-        if line.startswith("cadenza_rocksdb_memory_bytes{"):
-            name = line.split('part="')[1].split('"')[0]
-            parts[name] = round(float(line.rsplit(" ", 1)[1]) / 2**20, 1)
-    return parts
+    return {sample.labels["part"]: round(sample.value / 2**20, 1)
+            for family in text_string_to_metric_families(body) if family.name == "cadenza_rocksdb_memory_bytes"
+            for sample in family.samples}
 
 
 def folder(path: Path) -> tuple[int, float]:

@@ -125,10 +125,10 @@ async def _send_pending(self: ProducerBuffer, fut) -> None:
 # after a broker node was killed. Such partitions now go back to where the reset policy says.
 
 async def _seek_to_committed(self: AIOKafkaConsumerThread) -> Mapping:
-    return await self.call_thread(self._cadenza_seek_to_committed)
+    return await self.call_thread(_seek_in_the_consumer_thread, self)
 
 
-async def _cadenza_seek_to_committed(self: AIOKafkaConsumerThread) -> Mapping:
+async def _seek_in_the_consumer_thread(self: AIOKafkaConsumerThread) -> Mapping:
     consumer = self._ensure_consumer()
     committed = await consumer.seek_to_committed()
     never = [tp for tp, offset in committed.items() if not offset]  # None (nothing committed) or 0
@@ -200,19 +200,17 @@ _original_assign_partitions = RocksDBStore.assign_partitions
 
 async def _assign_partitions(self: RocksDBStore, table, tps, generation_id: int = 0) -> None:
     standby = self.app.assignor.assigned_standbys()
-    for tp in tps:
-        if tp.topic in table.changelog_topic.topics and tp not in standby:
-            _discard_local(self, tp.partition)
-    await _original_assign_partitions(self, table, tps, generation_id)
-
-
-def _discard_local(store: RocksDBStore, partition: int) -> None:
-    store._dbs.pop(partition, None)  # open again by a late write after the revoke
+    partitions = {tp.partition for tp in tps if tp.topic in table.changelog_topic.topics and tp not in standby}
+    for partition in partitions:
+        self._dbs.pop(partition, None)  # open again by a late write after the revoke
     gc.collect()  # faust never closes a db; its last reference gone, rocksdict closes it
-    path = store.partition_path(partition)
-    if path.exists():
-        log.info("%s: local state of partition %s discarded, restoring it from the changelog", path.name, partition)
-        shutil.rmtree(path, ignore_errors=True)
+    for partition in partitions:
+        path = self.partition_path(partition)
+        if path.exists():
+            log.info("%s: local state of partition %s discarded, restoring it from the changelog", path.name,
+                     partition)
+            shutil.rmtree(path, ignore_errors=True)
+    await _original_assign_partitions(self, table, tps, generation_id)
 
 
 # -- one memory budget per process for every table's RocksDB -------------------------------------------
@@ -264,7 +262,6 @@ def apply() -> None:
     with no committed offset read from its start after every rebalance."""
     AIOKafkaConsumerThread._highwaters = _highwaters_from_the_broker
     AIOKafkaConsumerThread.seek_to_committed = _seek_to_committed
-    AIOKafkaConsumerThread._cadenza_seek_to_committed = _cadenza_seek_to_committed
     Consumer._commit_offsets = _commit_offsets
     RocksDBStore.assign_partitions = _assign_partitions
     RocksDBOptions.as_options = _as_options

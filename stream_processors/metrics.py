@@ -37,11 +37,11 @@ OVERDUE_AFTER_S = 30.0
 """A deadline the saga has not acted on after this long is overdue: ticks come every fraction of a second."""
 
 
+ROCKSDB_MEMORY = Gauge("cadenza_rocksdb_memory_bytes",
+                       "This process's RocksDB memory within its budget: the shared block cache with the memtables "
+                       "charged to it (usage), and the memtables alone (memtables)", ["part"])
+
 def serve(port: int, host: str = "127.0.0.1") -> None:
     """Expose /metrics on ``host:port`` (port 0: don't)."""
     if port:
         start_http_server(port, addr=host)
-
-ROCKSDB_MEMORY = Gauge("cadenza_rocksdb_memory_bytes",
-                       "This process's RocksDB memory within its budget: the shared block cache with the memtables "
-                       "charged to it (usage), and the memtables alone (memtables)", ["part"])
